@@ -1,0 +1,358 @@
+// The pair state machine with fake drivers and fake time: every transition of MISSION.md's
+// failure list, per mode, without waiting for real clocks.
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../lib/core/clock';
+import { NoActiveServerError, type PairOptions, RedundantPair } from '../../lib/core/pair';
+import type { ConnectionMode, DeliveredChange, RedundancyEvent } from '../../lib/core/types';
+import { FakeDriver, counterChange } from '../helpers/fake-driver';
+
+const ITEM = 'ns=1;s=Counter';
+
+interface Rig {
+  clock: FakeClock;
+  pair: RedundantPair;
+  primary: FakeDriver;
+  secondary: FakeDriver;
+  events: RedundancyEvent[];
+  data: DeliveredChange[];
+  kinds(): string[];
+}
+
+function rig(mode: ConnectionMode, extra: Partial<PairOptions> = {}): Rig {
+  const clock = new FakeClock(0);
+  const primary = new FakeDriver('opc.tcp://p:4840');
+  const secondary = new FakeDriver('opc.tcp://s:4840');
+  const pair = new RedundantPair(
+    { name: 'pair1', mode, pingIntervalMs: 1000, pingTimeoutMs: 500, autoPromote: true, holdOffMs: 5000, reconnectMinMs: 500, reconnectMaxMs: 4000, clock, ...extra },
+    { primary, secondary },
+  );
+  const events: RedundancyEvent[] = [];
+  const data: DeliveredChange[] = [];
+  pair.on('event', (e) => events.push(e));
+  pair.on('data', (d) => data.push(...d));
+  pair.setItems('node1', [{ id: ITEM, samplingIntervalMs: 100 }]);
+  return { clock, pair, primary, secondary, events, data, kinds: () => events.map((e) => e.kind) };
+}
+
+async function started(r: Rig): Promise<void> {
+  r.pair.start();
+  await r.clock.advance(10);
+}
+
+describe('RedundantPair (core engine, fake time)', () => {
+  describe('hot mode', () => {
+    it('starts on the primary with both servers reporting', async () => {
+      const r = rig('hot');
+      await started(r);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.primary.reporting, true);
+      assert.equal(r.secondary.reporting, true);
+      assert.equal(r.pair.health('primary').state, 'healthy');
+      assert.equal(r.pair.health('secondary').state, 'healthy');
+      r.primary.emit([counterChange(ITEM, 1)]);
+      r.secondary.emit([counterChange(ITEM, 1)]);
+      assert.deepEqual(r.data.map((d) => [d.value, d.server]), [[1, 'primary']]);
+      await r.pair.stop();
+    });
+
+    it('fails over at once on a lost connection and replays the standby without holes or duplicates', async () => {
+      const r = rig('hot');
+      await started(r);
+      for (let n = 1; n <= 5; n++) {
+        r.primary.emit([counterChange(ITEM, n)]);
+        r.secondary.emit([counterChange(ITEM, n)]);
+      }
+      // the standby is ahead: 6 and 7 reached it but not the (dying) primary
+      r.secondary.emit([counterChange(ITEM, 6)]);
+      r.secondary.emit([counterChange(ITEM, 7)]);
+      r.primary.drop('socket closed');
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.secondary.emit([counterChange(ITEM, 8)]);
+      assert.deepEqual(r.data.map((d) => d.value), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(r.data.slice(5).map((d) => d.server), ['secondary', 'secondary', 'secondary']);
+      const failover = r.events.find((e) => e.kind === 'failover');
+      assert.ok(failover);
+      assert.equal(failover.from, 'primary');
+      assert.equal(failover.to, 'secondary');
+      assert.match(failover.reason, /connection lost: socket closed/);
+      assert.ok(r.kinds().includes('switch-complete'));
+      assert.equal(r.pair.status().failovers, 1);
+      await r.pair.stop();
+    });
+
+    it('detects a silent primary by ping timeout within interval + timeout', async () => {
+      const r = rig('hot', { streamLagMs: 0 });
+      await started(r);
+      r.primary.pingBehaviour = 'hang';
+      await r.clock.advance(1000 + 500 + 1);
+      assert.equal(r.pair.getActive(), 'secondary');
+      const f = r.events.find((e) => e.kind === 'failover');
+      assert.ok(f);
+      assert.match(f.reason, /ping timeout/);
+      await r.pair.stop();
+    });
+
+    it('detects a stalled primary stream from the standby long before a ping times out', async () => {
+      const r = rig('hot', { pingIntervalMs: 10_000, pingTimeoutMs: 5_000 });
+      await started(r);
+      let n = 0;
+      for (; n < 5; n++) {
+        r.primary.emit([counterChange(ITEM, n)]);
+        r.secondary.emit([counterChange(ITEM, n)]);
+        await r.clock.advance(100);
+      }
+      // primary goes silent; secondary keeps going; tolerance = 5 x 100 ms
+      for (; n < 12; n++) {
+        r.secondary.emit([counterChange(ITEM, n)]);
+        await r.clock.advance(100);
+      }
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.ok(r.kinds().includes('stream-lag'));
+      assert.deepEqual(r.data.map((d) => d.value), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      await r.pair.stop();
+    });
+
+    it('promotes back to the primary only after the hold-off, and a flapping primary never gets it back', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.primary.drop();
+      assert.equal(r.pair.getActive(), 'secondary');
+      await r.clock.advance(600); // reconnect after 500 ms back-off
+      assert.equal(r.pair.health('primary').state, 'healthy');
+      await r.clock.advance(3000);
+      assert.equal(r.pair.getActive(), 'secondary', 'hold-off not yet over');
+      r.primary.drop(); // flap
+      await r.clock.advance(1100);
+      assert.equal(r.pair.health('primary').state, 'healthy');
+      await r.clock.advance(4000);
+      assert.equal(r.pair.getActive(), 'secondary', 'hold-off restarts after a flap');
+      await r.clock.advance(1500);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.kinds().filter((k) => k === 'promotion').length, 1);
+      assert.equal(r.kinds().filter((k) => k === 'failover').length, 1, 'one failover only: the second loss was of the standby');
+      await r.pair.stop();
+    });
+
+    it('stays on the secondary without automatic promotion', async () => {
+      const r = rig('hot', { autoPromote: false });
+      await started(r);
+      r.primary.drop();
+      await r.clock.advance(60_000);
+      assert.equal(r.pair.health('primary').state, 'healthy');
+      assert.equal(r.pair.getActive(), 'secondary');
+      await r.pair.stop();
+    });
+
+    it('reports both down, keeps trying both with back-off, and resumes without a restart', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.primary.connectBehaviour = 'fail';
+      r.secondary.connectBehaviour = 'fail';
+      r.primary.drop();
+      r.secondary.drop();
+      assert.equal(r.pair.getActive(), null);
+      assert.ok(r.kinds().includes('both-down'));
+      const before = r.primary.connects;
+      await r.clock.advance(500 + 1000 + 2000 + 4000 + 4000); // 500, 1000, 2000, 4000 (max), 4000
+      assert.equal(r.primary.connects - before, 5, 'back-off doubles up to its maximum');
+      r.secondary.connectBehaviour = 'ok';
+      await r.clock.advance(4000);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.ok(r.kinds().includes('recovered'));
+      assert.equal(r.kinds().filter((k) => k === 'both-down').length, 1, 'reported once, not per retry');
+      await r.pair.stop();
+    });
+  });
+
+  describe('warm mode', () => {
+    it('reports on the active server only and enables the standby at failover', async () => {
+      const r = rig('warm');
+      await started(r);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.primary.reporting, true);
+      assert.equal(r.secondary.reporting, false);
+      assert.equal(r.secondary.items.length, 1, 'items exist on the standby');
+      r.primary.emit([counterChange(ITEM, 1)]);
+      r.primary.drop();
+      await r.clock.advance(1);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.equal(r.secondary.reporting, true);
+      r.secondary.emit([counterChange(ITEM, 1), counterChange(ITEM, 2)]);
+      assert.deepEqual(r.data.map((d) => d.value), [1, 2], 'the initial value already delivered is not repeated');
+      // primary back: created with reporting off, then promoted after the hold-off
+      await r.clock.advance(600);
+      assert.equal(r.primary.reporting, false);
+      await r.clock.advance(5000);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.primary.reporting, true);
+      assert.equal(r.secondary.reporting, false);
+      await r.pair.stop();
+    });
+  });
+
+  describe('cold mode', () => {
+    it('connects the active server only and ping-pongs until one answers', async () => {
+      const r = rig('cold');
+      await started(r);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.secondary.connects, 0);
+      assert.equal(r.pair.health('secondary').state, 'idle');
+      r.secondary.connectBehaviour = 'fail';
+      r.primary.connectBehaviour = 'fail';
+      r.primary.drop();
+      await r.clock.advance(1);
+      assert.equal(r.secondary.connects, 1, 'the secondary is tried at once');
+      await r.clock.advance(3000);
+      assert.ok(r.primary.connects >= 2, 'then the primary again');
+      assert.ok(r.secondary.connects >= 2, 'and so on');
+      assert.equal(r.pair.getActive(), null);
+      r.secondary.connectBehaviour = 'ok';
+      await r.clock.advance(5000);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.equal(r.primary.connected, false, 'one connection at a time');
+      await r.pair.stop();
+    });
+
+    it('fails over to the secondary, probes the primary and promotes make-before-break', async () => {
+      const r = rig('cold', { probeIntervalMs: 1000 });
+      await started(r);
+      r.primary.connectBehaviour = 'fail';
+      r.primary.drop();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.equal(r.secondary.reporting, true);
+      assert.equal(r.pair.status().failovers, 1);
+      r.primary.connectBehaviour = 'ok';
+      await r.clock.advance(4000);
+      assert.equal(r.pair.getActive(), 'secondary', 'hold-off');
+      await r.clock.advance(3000);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.secondary.connected, false);
+      assert.equal(r.pair.health('secondary').state, 'idle');
+      assert.equal(r.kinds().filter((k) => k === 'promotion').length, 1);
+      await r.pair.stop();
+    });
+  });
+
+  describe('ServiceLevel', () => {
+    it('leaves a degraded server for a healthy one, never a healthy one for its level alone', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.primary.serviceLevel = 220;
+      r.secondary.serviceLevel = 255;
+      await r.clock.advance(1000);
+      assert.equal(r.pair.getActive(), 'primary');
+      r.primary.serviceLevel = 150;
+      await r.clock.advance(1000);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.match(r.events.find((e) => e.kind === 'failover')?.reason ?? '', /ServiceLevel 150/);
+      await r.pair.stop();
+    });
+
+    it('treats 0 and 1 as unusable and stays on a degraded primary when the secondary is no better', async () => {
+      const r = rig('hot');
+      r.secondary.serviceLevel = 120;
+      await started(r);
+      r.primary.serviceLevel = 100;
+      await r.clock.advance(1000);
+      assert.equal(r.pair.getActive(), 'primary');
+      r.primary.serviceLevel = 1;
+      await r.clock.advance(1000);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.equal(r.pair.health('primary').state, 'down');
+      await r.pair.stop();
+    });
+  });
+
+  describe('manual control and writes', () => {
+    it('forces a server and returns to automatic', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.pair.setControl('force-secondary');
+      assert.equal(r.pair.getActive(), 'secondary');
+      await r.clock.advance(60_000);
+      assert.equal(r.pair.getActive(), 'secondary', 'no promotion while forced');
+      r.pair.setControl('auto');
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'primary', 'primary healthy for longer than the hold-off');
+      assert.equal(r.kinds().filter((k) => k === 'manual-switch').length, 2);
+      await r.pair.stop();
+    });
+
+    it('hands over in cold mode when forced, without a gap', async () => {
+      const r = rig('cold');
+      await started(r);
+      r.pair.setControl('force-secondary');
+      assert.equal(r.pair.getActive(), 'primary', 'the primary serves until the secondary is ready');
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.equal(r.primary.connected, false);
+      await r.pair.stop();
+    });
+
+    it('writes to the active server only, and rejects clearly when none is active', async () => {
+      const r = rig('hot');
+      await started(r);
+      assert.equal(await r.pair.write(ITEM, 5), 'primary');
+      r.primary.drop();
+      assert.equal(await r.pair.write(ITEM, 6), 'secondary');
+      assert.deepEqual(r.primary.writes, [{ item: ITEM, value: 5 }]);
+      assert.deepEqual(r.secondary.writes, [{ item: ITEM, value: 6 }]);
+      assert.ok(r.kinds().includes('write-redirected'));
+      r.secondary.connectBehaviour = 'fail';
+      r.primary.connectBehaviour = 'fail';
+      r.secondary.drop();
+      await assert.rejects(r.pair.write(ITEM, 7), (err: Error) => err instanceof NoActiveServerError && /no active server/.test(err.message));
+      assert.ok(r.kinds().includes('write-rejected'));
+      await r.pair.stop();
+    });
+  });
+
+  describe('conditions and items', () => {
+    it('fails over on a condition, but never to a server on which it also holds', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.pair.setConditions('secondary', [{ name: 'stale', reason: 'Counter not updating' }]);
+      r.pair.setConditions('primary', [{ name: 'stale', reason: 'Counter not updating' }]);
+      assert.equal(r.pair.getActive(), 'primary', 'both bad: stay');
+      r.pair.setConditions('secondary', []);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.match(r.events.find((e) => e.kind === 'failover')?.reason ?? '', /failover condition/);
+      await r.pair.stop();
+    });
+
+    it('reports refused items and shares one monitored item among owners', async () => {
+      const r = rig('hot');
+      r.primary.refused.add('ns=1;s=Nope');
+      const refused: string[] = [];
+      r.pair.on('item-errors', (_role, errors) => refused.push(...errors.map((e) => e.id)));
+      r.pair.setItems('node2', [{ id: ITEM, samplingIntervalMs: 50 }, { id: 'ns=1;s=Nope', samplingIntervalMs: 100 }]);
+      await started(r);
+      assert.deepEqual(refused, ['ns=1;s=Nope']);
+      assert.deepEqual(r.pair.currentItems(), [{ id: ITEM, samplingIntervalMs: 50 }, { id: 'ns=1;s=Nope', samplingIntervalMs: 100 }]);
+      r.pair.removeItems('node2');
+      assert.deepEqual(r.pair.currentItems(), [{ id: ITEM, samplingIntervalMs: 100 }]);
+      await r.pair.stop();
+    });
+  });
+
+  it('releases every timer and connection on stop', async () => {
+    for (const mode of ['cold', 'warm', 'hot'] as const) {
+      const r = rig(mode);
+      await started(r);
+      r.primary.connectBehaviour = 'fail';
+      r.primary.drop();
+      await r.clock.advance(100);
+      await r.pair.stop();
+      assert.equal(r.clock.pendingTimers(), 0, `${mode}: no timer left`);
+      assert.equal(r.primary.connected || r.secondary.connected, false, `${mode}: nothing connected`);
+    }
+  });
+
+  it('rejects a bad configuration with a clear message', () => {
+    assert.throws(
+      () => new RedundantPair({ name: 'x', mode: 'lukewarm' as ConnectionMode, pingIntervalMs: NaN, pingTimeoutMs: 500, autoPromote: true, holdOffMs: 0 }, { primary: new FakeDriver('a'), secondary: new FakeDriver('b') }),
+      /mode must be cold, warm or hot.*ping interval must be a number/,
+    );
+  });
+});
