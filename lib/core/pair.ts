@@ -58,6 +58,8 @@ export interface PairEvents {
   event: [RedundancyEvent];
   status: [PairStatus];
   'item-errors': [ServerRole, ItemError[]];
+  /** Every batch from every server, before selection: failover conditions judge both servers. */
+  'server-data': [ServerRole, DataChange[]];
 }
 
 export class NoActiveServerError extends Error {
@@ -607,6 +609,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     const s = this.servers[role];
     if (!s.connected) return;
     s.lastAlive = this.clock.now();
+    this.emit('server-data', role, changes);
     if (this.mode === 'hot') {
       this.lag.observe(role, changes);
       this.checkLag();

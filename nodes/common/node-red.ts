@@ -1,0 +1,70 @@
+// The small part of Node-RED's runtime API these nodes use, typed for `strict` (Node-RED ships no
+// types of its own and @types/node-red lags the 4.x/5.x runtime).
+export interface NodeStatus {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+export interface NodeMessage {
+  _msgid?: string;
+  topic?: string;
+  payload?: unknown;
+  [key: string]: unknown;
+}
+
+export type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null> | null) => void;
+export type DoneFn = (err?: Error) => void;
+
+export interface Node {
+  id: string;
+  type: string;
+  name?: string;
+  z?: string;
+  credentials?: Record<string, string | undefined>;
+  on(event: 'input', handler: (msg: NodeMessage, send: SendFn, done: DoneFn) => void): void;
+  on(event: 'close', handler: (removed: boolean, done: () => void) => void): void;
+  send(msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null> | null): void;
+  status(status: NodeStatus | Record<string, never>): void;
+  log(msg: unknown): void;
+  warn(msg: unknown): void;
+  error(err: unknown, msg?: NodeMessage): void;
+}
+
+export interface NodeDef {
+  id: string;
+  type: string;
+  name?: string;
+  z?: string;
+  [key: string]: unknown;
+}
+
+export interface RedAPI {
+  nodes: {
+    createNode(node: Node, def: NodeDef): void;
+    getNode(id: string): Node | null;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    registerType(type: string, ctor: (this: any, def: NodeDef) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> }): void;
+  };
+  settings: { userDir?: string; [key: string]: unknown };
+  httpAdmin: {
+    get(path: string, ...handlers: unknown[]): void;
+    post(path: string, ...handlers: unknown[]): void;
+  };
+  auth: { needsPermission(permission: string): unknown };
+  _(key: string, subs?: Record<string, unknown>): string;
+  log: { info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void; debug(m: unknown): void };
+}
+
+/** Reads a numeric property from an editor config, with a default for empty values. */
+export function numberProp(def: NodeDef, key: string, fallback: number): number {
+  const raw = def[key];
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  return Number(raw);
+}
+
+export function boolProp(def: NodeDef, key: string, fallback: boolean): boolean {
+  const raw = def[key];
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  return raw === true || raw === 'true';
+}

@@ -1,0 +1,71 @@
+// Config node: a redundant pair of servers. It owns both connections (through the core engine);
+// flow nodes register with it as users and get the pair's status pushed, the way Node-RED's MQTT
+// broker node serves its in/out nodes.
+import { pairHub } from '../lib/core/hub';
+import { RedundantPair, errorText } from '../lib/core/pair';
+import type { EndpointDriver, ServerRole } from '../lib/core/types';
+import { OpcuaDriver } from '../lib/drivers/opcua';
+import type { NodeDef, RedAPI } from './common/node-red';
+import { type PairUser, type RedundantPairNode, parsePairConfig } from './common/pair-config';
+
+export = function registerRedundantPair(RED: RedAPI): void {
+  function RedundantPairConfig(this: RedundantPairNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const users = new Map<string, PairUser>();
+    let startTimer: NodeJS.Immediate | undefined;
+    node.name = String(def.name || '');
+
+    try {
+      const cfg = parsePairConfig(def, node.credentials ?? {});
+      const driver = (role: ServerRole): EndpointDriver =>
+        new OpcuaDriver({
+          endpointUrl: cfg.endpoints[role],
+          securityMode: cfg.securityMode,
+          securityPolicy: cfg.securityPolicy,
+          userName: cfg.userName,
+          password: cfg.password,
+          pingIntervalMs: cfg.options.pingIntervalMs,
+          pingTimeoutMs: cfg.options.pingTimeoutMs,
+          applicationName: `node-red-contrib-redundancy ${cfg.options.name} ${role}`,
+        });
+      node.pair = new RedundantPair(cfg.options, { primary: driver('primary'), secondary: driver('secondary') });
+      pairHub.register(node.id, node.pair);
+      node.pair.on('status', (status) => {
+        for (const user of users.values()) user.onPairStatus(status);
+      });
+      node.pair.on('event', (e) => {
+        if (e.severity === 'error') node.log(`${e.kind}: ${e.reason}`);
+      });
+    } catch (err) {
+      node.configError = errorText(err);
+      node.error(RED._('redundant-pair.errors.config', { error: node.configError }));
+    }
+
+    node.register = (user) => {
+      users.set(user.id, user);
+      if (node.pair) {
+        user.onPairStatus(node.pair.status());
+        // Start once the users deployed together have registered their items: one subscription.
+        if (!startTimer) startTimer = setImmediate(() => node.pair?.start());
+      }
+    };
+    node.deregister = (user) => {
+      users.delete(user.id);
+    };
+
+    node.on('close', (_removed, done) => {
+      if (startTimer) clearImmediate(startTimer);
+      users.clear();
+      pairHub.unregister(node.id);
+      const pair = node.pair;
+      node.pair = undefined;
+      if (!pair) return done();
+      pair.stop().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('redundant-pair', RedundantPairConfig, {
+    credentials: { user: { type: 'text' }, password: { type: 'password' } },
+  });
+};

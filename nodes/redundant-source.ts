@@ -1,0 +1,142 @@
+// Flow node: reads items from a redundant pair and emits one message per change (or one per
+// publish), whichever server they come from; a message in is a write to the active server.
+import { errorText } from '../lib/core/pair';
+import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
+import { validateNodeId } from '../lib/drivers/opcua';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp } from './common/node-red';
+import type { PairUser, RedundantPairNode } from './common/pair-config';
+import { pairNodeStatus } from './common/pair-status';
+
+interface ItemConfig {
+  id: string;
+  name?: string;
+}
+
+type Quality = 'good' | 'uncertain' | 'bad';
+
+function quality(change: DeliveredChange): Quality {
+  if (change.good) return 'good';
+  return change.statusCode.startsWith('Uncertain') ? 'uncertain' : 'bad';
+}
+
+export = function registerRedundantSource(RED: RedAPI): void {
+  function RedundantSource(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as RedundantPairNode | null;
+    const batch = def.output === 'batch';
+    const samplingIntervalMs = numberProp(def, 'samplingInterval', 500);
+    const items: ItemConfig[] = Array.isArray(def.items) ? (def.items as ItemConfig[]).map((i) => ({ id: String(i.id ?? '').trim(), name: i.name ? String(i.name).trim() : undefined })) : [];
+    const topicOf = new Map<string, string>();
+    const idOf = new Map<string, string>();
+    let refused = 0;
+    let lastStatus: PairStatus | undefined;
+
+    const fail = (text: string) => {
+      node.error(text);
+      node.status({ fill: 'red', shape: 'ring', text: RED._('redundant-source.status.config', { error: text }) });
+    };
+
+    const problems: string[] = [];
+    if (!pairNode) problems.push(RED._('redundant-source.errors.noPair'));
+    if (items.length === 0) problems.push(RED._('redundant-source.errors.noItems'));
+    for (const it of items) {
+      const err = validateNodeId(it.id);
+      if (err) problems.push(RED._('redundant-source.errors.badItem', { id: it.id || '(empty)', error: err }));
+      topicOf.set(it.id, it.name || it.id);
+      idOf.set(it.id, it.id);
+      if (it.name) idOf.set(it.name, it.id);
+    }
+    if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) problems.push(`sampling interval must be a number ≥ 0 (got ${String(def.samplingInterval)})`);
+    if (pairNode?.configError) problems.push(pairNode.configError);
+    if (problems.length > 0 || !pairNode?.pair) {
+      fail(problems.join('; ') || RED._('redundant-source.errors.noPair'));
+      node.on('input', (_msg, _send, done) => done(new Error(problems.join('; '))));
+      return;
+    }
+    const pair = pairNode.pair;
+
+    const showStatus = (status: PairStatus) => {
+      lastStatus = status;
+      const s = pairNodeStatus(status);
+      if (refused > 0 && status.active) {
+        node.status({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${RED._('redundant-source.status.refused', { count: refused })}` });
+      } else {
+        node.status(s);
+      }
+    };
+
+    const onData = (changes: DeliveredChange[]) => {
+      if (batch) {
+        const mine = changes.filter((c) => topicOf.has(c.item));
+        if (mine.length === 0) return;
+        node.send({
+          topic: pair.name,
+          pair: pair.name,
+          server: mine[0].server,
+          payload: mine.map((c) => ({
+            item: c.item,
+            name: topicOf.get(c.item),
+            value: c.value,
+            statusCode: c.statusCode,
+            quality: quality(c),
+            sourceTimestamp: c.sourceTimestamp,
+            serverTimestamp: c.serverTimestamp,
+          })),
+        });
+        return;
+      }
+      for (const c of changes) {
+        const topic = topicOf.get(c.item);
+        if (topic === undefined) continue;
+        node.send({
+          topic,
+          payload: c.value,
+          item: c.item,
+          statusCode: c.statusCode,
+          quality: quality(c),
+          sourceTimestamp: c.sourceTimestamp,
+          serverTimestamp: c.serverTimestamp,
+          server: c.server,
+          pair: pair.name,
+        });
+      }
+    };
+
+    const onItemErrors = (role: string, errors: Array<{ id: string; error: string }>) => {
+      const mine = errors.filter((e) => topicOf.has(e.id));
+      if (mine.length === 0) return;
+      refused = mine.length;
+      node.warn(`${role}: ${mine.map((e) => `${e.id}: ${e.error}`).join('; ')}`);
+      if (lastStatus) showStatus(lastStatus);
+    };
+
+    const user: PairUser = { id: node.id, onPairStatus: showStatus };
+    pair.on('data', onData);
+    pair.on('item-errors', onItemErrors);
+    const specs: ItemSpec[] = items.map((i) => ({ id: i.id, samplingIntervalMs }));
+    pair.setItems(node.id, specs);
+    pairNode.register(user);
+
+    node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
+      const key = typeof msg.item === 'string' ? msg.item : typeof msg.topic === 'string' ? msg.topic : '';
+      const id = idOf.get(key);
+      if (!id) return done(new Error(RED._('redundant-source.errors.unknownItem', { item: key || '(none)' })));
+      if (msg.payload === undefined) return done(new Error(RED._('redundant-source.errors.noValue')));
+      pair.write(id, msg.payload).then(
+        () => done(),
+        (err) => done(err instanceof Error ? err : new Error(errorText(err))),
+      );
+    });
+
+    node.on('close', (_removed, done) => {
+      pair.off('data', onData);
+      pair.off('item-errors', onItemErrors);
+      pair.removeItems(node.id);
+      pairNode.deregister(user);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('redundant-source', RedundantSource);
+};
