@@ -7,8 +7,10 @@ import type { EndpointDriver, ServerRole } from '../lib/core/types';
 import { OpcuaDriver } from '../lib/drivers/opcua';
 import type { NodeDef, RedAPI } from './common/node-red';
 import { type PairUser, type RedundantPairNode, parsePairConfig } from './common/pair-config';
+import { translator } from './common/i18n';
 
 export = function registerRedundantPair(RED: RedAPI): void {
+  const t = translator(RED);
   function RedundantPairConfig(this: RedundantPairNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -39,7 +41,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
       });
     } catch (err) {
       node.configError = errorText(err);
-      node.error(RED._('redundant-pair.errors.config', { error: node.configError }));
+      node.error(t('redundant-pair.errors.config', { error: node.configError }));
     }
 
     node.register = (user) => {

@@ -5,6 +5,7 @@ import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
 import { validateNodeId } from '../lib/drivers/opcua';
 import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
+import { translator } from './common/i18n';
 import { pairNodeStatus } from './common/pair-status';
 
 interface ItemConfig {
@@ -20,6 +21,7 @@ function quality(change: DeliveredChange): Quality {
 }
 
 export = function registerRedundantSource(RED: RedAPI): void {
+  const t = translator(RED);
   function RedundantSource(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -34,15 +36,15 @@ export = function registerRedundantSource(RED: RedAPI): void {
 
     const fail = (text: string) => {
       node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: RED._('redundant-source.status.config', { error: text }) });
+      node.status({ fill: 'red', shape: 'ring', text: t('redundant-source.status.config', { error: text }) });
     };
 
     const problems: string[] = [];
-    if (!pairNode) problems.push(RED._('redundant-source.errors.noPair'));
-    if (items.length === 0) problems.push(RED._('redundant-source.errors.noItems'));
+    if (!pairNode) problems.push(t('redundant-source.errors.noPair'));
+    if (items.length === 0) problems.push(t('redundant-source.errors.noItems'));
     for (const it of items) {
       const err = validateNodeId(it.id);
-      if (err) problems.push(RED._('redundant-source.errors.badItem', { id: it.id || '(empty)', error: err }));
+      if (err) problems.push(t('redundant-source.errors.badItem', { id: it.id || '(empty)', error: err }));
       topicOf.set(it.id, it.name || it.id);
       idOf.set(it.id, it.id);
       if (it.name) idOf.set(it.name, it.id);
@@ -50,7 +52,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
     if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) problems.push(`sampling interval must be a number ≥ 0 (got ${String(def.samplingInterval)})`);
     if (pairNode?.configError) problems.push(pairNode.configError);
     if (problems.length > 0 || !pairNode?.pair) {
-      fail(problems.join('; ') || RED._('redundant-source.errors.noPair'));
+      fail(problems.join('; ') || t('redundant-source.errors.noPair'));
       node.on('input', (_msg, _send, done) => done(new Error(problems.join('; '))));
       return;
     }
@@ -60,7 +62,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
       lastStatus = status;
       const s = pairNodeStatus(status);
       if (refused > 0 && status.active) {
-        node.status({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${RED._('redundant-source.status.refused', { count: refused })}` });
+        node.status({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${t('redundant-source.status.refused', { count: refused })}` });
       } else {
         node.status(s);
       }
@@ -121,8 +123,8 @@ export = function registerRedundantSource(RED: RedAPI): void {
     node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
       const key = typeof msg.item === 'string' ? msg.item : typeof msg.topic === 'string' ? msg.topic : '';
       const id = idOf.get(key);
-      if (!id) return done(new Error(RED._('redundant-source.errors.unknownItem', { item: key || '(none)' })));
-      if (msg.payload === undefined) return done(new Error(RED._('redundant-source.errors.noValue')));
+      if (!id) return done(new Error(t('redundant-source.errors.unknownItem', { item: key || '(none)' })));
+      if (msg.payload === undefined) return done(new Error(t('redundant-source.errors.noValue')));
       pair.write(id, msg.payload).then(
         () => done(),
         (err) => done(err instanceof Error ? err : new Error(errorText(err))),

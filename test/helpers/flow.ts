@@ -1,0 +1,72 @@
+// Running flows in the real Node-RED runtime (node-red-node-test-helper) and waiting on them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const pairModule = require('../../nodes/redundant-pair');
+export const sourceModule = require('../../nodes/redundant-source');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export interface Msg {
+  topic?: string;
+  payload?: unknown;
+  server?: string;
+  [key: string]: unknown;
+}
+
+/** Polls until the predicate holds; fails with `what` and the last detail after timeoutMs. */
+export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string, detail?: () => unknown): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ''}`);
+    }
+    await sleep(20);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Collects everything a node receives (a 'helper' node wired after the node under test). */
+export function collect(nodeId: string): Msg[] {
+  const received: Msg[] = [];
+  helper.getNode(nodeId).on('input', (msg: Msg) => received.push(msg));
+  return received;
+}
+
+export function startServer(): Promise<void> {
+  return new Promise((resolve) => helper.startServer(resolve));
+}
+
+export function stopServer(): Promise<void> {
+  return new Promise((resolve) => helper.stopServer(resolve));
+}
+
+/** Error-level log lines the runtime received from nodes (node.error). */
+export function loggedErrors(): string[] {
+  const log = helper.log();
+  return log.args.filter((a: Array<{ level: number; msg: unknown }>) => a[0].level === log.ERROR).map((a: Array<{ msg: unknown }>) => String(a[0].msg));
+}
+
+/** Counts of open sockets and timers, to prove a redeploy released everything. */
+export function openHandles(): { sockets: number; timers: number } {
+  const info = process.getActiveResourcesInfo();
+  return {
+    sockets: info.filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length,
+    timers: info.filter((r) => r === 'Timeout').length,
+  };
+}
+
+/** Counter values in the order they were output, and the holes in that sequence. */
+export function holes(values: number[]): Array<[number, number]> {
+  const gaps: Array<[number, number]> = [];
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] !== values[i - 1] + 1) gaps.push([values[i - 1], values[i]]);
+  }
+  return gaps;
+}
