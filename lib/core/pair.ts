@@ -107,6 +107,10 @@ interface ServerRuntime {
   /** Last sign of life (ping answer or data), for detect_ms. */
   lastAlive?: number;
   conditions: Condition[];
+  /** Conditions per owner (several failover-condition nodes may watch one pair). */
+  conditionOwners: Map<string, { holding: Condition[]; known: boolean }>;
+  /** Cold mode: the conditions that held when this server was last left for a condition. */
+  leftForCondition: boolean;
   /** Conditions were evaluated for this server (a cold standby has none known). */
   conditionsKnown: boolean;
   /** Operations on a driver are serialized so connect/items/reporting never interleave. */
@@ -147,6 +151,10 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private activeSince?: number;
   private activeTime: Record<ServerRole, number> = { primary: 0, secondary: 0 };
   private lagReported = false;
+  private conditionSwitchIntervalMs = 0;
+  private lastConditionSwitchAt = -Infinity;
+  private conditionTimer?: TimerHandle;
+  private bothBadReported = false;
 
   constructor(options: PairOptions, drivers: Record<ServerRole, EndpointDriver>) {
     super();
@@ -186,6 +194,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       backoffMs: this.opts.reconnectMinMs,
       failures: 0,
       conditions: [],
+      conditionOwners: new Map(),
+      leftForCondition: false,
       conditionsKnown: false,
       queue: Promise.resolve(),
       probing: false,
@@ -218,6 +228,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.stopped = true;
     this.clock.clearTimeout(this.promotionTimer);
     this.clock.clearTimeout(this.probeTimer);
+    this.clock.clearTimeout(this.conditionTimer);
     this.accountActiveTime();
     const closing: Promise<void>[] = [];
     for (const role of SERVER_ROLES) {
@@ -290,15 +301,35 @@ export class RedundantPair extends EventEmitter<PairEvents> {
    * Failover conditions holding on a server (link-based failures: stale items, bad quality,
    * values, external health). `known` = false when the server's data could not be judged.
    */
-  setConditions(role: ServerRole, holding: Condition[], known = true): void {
+  setConditions(owner: string, role: ServerRole, holding: Condition[], known = true): void {
     const s = this.servers[role];
-    const before = s.conditions.map((c) => c.name).join('\n');
-    s.conditions = holding.slice();
-    s.conditionsKnown = known;
-    if (before !== s.conditions.map((c) => c.name).join('\n')) {
+    const before = s.conditions.map((c) => `${c.name}:${c.reason}`).join('\n');
+    if (holding.length === 0 && known) s.conditionOwners.delete(owner);
+    else s.conditionOwners.set(owner, { holding: holding.slice(), known });
+    s.conditions = [...s.conditionOwners.values()].flatMap((o) => o.holding);
+    s.conditionsKnown = [...s.conditionOwners.values()].every((o) => o.known);
+    if (before !== s.conditions.map((c) => `${c.name}:${c.reason}`).join('\n')) {
+      if (s.conditions.length === 0) s.leftForCondition = false;
       this.refreshState(role);
       this.reevaluate();
     }
+  }
+
+  /** A failover-condition node went away: its conditions no longer count. */
+  clearConditions(owner: string): void {
+    for (const role of SERVER_ROLES) {
+      if (this.servers[role].conditionOwners.has(owner)) this.setConditions(owner, role, [], true);
+    }
+  }
+
+  /** Minimum time between two switches caused by conditions (anti-flap); 0 = none. */
+  setConditionSwitchInterval(ms: number): void {
+    this.conditionSwitchIntervalMs = Math.max(0, ms);
+  }
+
+  /** Lets flow nodes (conditions, writes) put their events into the pair's event stream. */
+  logEvent(kind: RedundancyEventKind, severity: Severity, reason: string, extra: Partial<Pick<RedundancyEvent, 'server' | 'from' | 'to' | 'durationMs'>> = {}): void {
+    this.emitEvent(kind, severity, reason, extra);
   }
 
   getActive(): ServerRole | null {
@@ -718,7 +749,21 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     const a = this.score(current);
     const b = this.score(other);
     if (a === 0) return b > 0 ? { to: other, kind: 'failover', reason: this.servers[current].reason } : { to: null, kind: 'activate', reason: this.servers[current].reason };
-    if (a === 1 && b >= 2) return { to: other, kind: 'failover', reason: `failover condition on the ${current}: ${this.servers[current].reason}` };
+    if (a === 1) {
+      // Never to a server on which the same condition holds. A cold standby cannot be judged
+      // until connected: it is tried unless it was itself left for a condition.
+      const coldCandidate = this.mode === 'cold' && !this.servers[other].connected && this.servers[other].state === 'idle' && !this.servers[other].leftForCondition;
+      if (b >= 2 || coldCandidate) {
+        const wait = this.lastConditionSwitchAt + this.conditionSwitchIntervalMs - this.clock.now();
+        if (wait > 0) {
+          this.scheduleConditionCheck(wait);
+          return null;
+        }
+        return { to: other, kind: 'failover', reason: `failover condition on the ${current}: ${this.servers[current].reason}` };
+      }
+      if (b === 1 || (this.mode === 'cold' && this.servers[other].leftForCondition)) this.reportBothBad(current, other);
+      return null;
+    }
     if (a === 2 && b === 3) return { to: other, kind: 'failover', reason: `${this.servers[current].reason}; the ${other} is healthy` };
     if (current === 'secondary' && this.opts.autoPromote && this.primaryPromotable()) {
       return { to: 'primary', kind: 'promotion', reason: `the primary has been healthy for ${this.opts.holdOffMs} ms` };
@@ -747,6 +792,20 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.finishEvaluation();
   }
 
+  private reportBothBad(current: ServerRole, other: ServerRole): void {
+    if (this.bothBadReported) return;
+    this.bothBadReported = true;
+    this.emitEvent('both-bad', 'error', `both servers bad, staying on the ${current}: ${current}: ${this.servers[current].reason}; ${other}: ${this.servers[other].reason}`, { server: current });
+  }
+
+  private scheduleConditionCheck(ms: number): void {
+    if (this.conditionTimer) return;
+    this.conditionTimer = this.clock.setTimeout(() => {
+      this.conditionTimer = undefined;
+      this.reevaluate();
+    }, ms);
+  }
+
   /** Promotion needs the primary healthy (and no worse than the secondary) for the hold-off. */
   private primaryPromotable(): boolean {
     const p = this.servers.primary;
@@ -755,6 +814,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   }
 
   private finishEvaluation(): void {
+    if (this.bothBadReported && SERVER_ROLES.some((r) => this.servers[r].conditions.length === 0)) this.bothBadReported = false;
     this.schedulePromotionCheck();
     this.scheduleColdProbe();
     this.checkBothDown();
@@ -815,6 +875,10 @@ export class RedundantPair extends EventEmitter<PairEvents> {
 
   private decideSwitch(kind: RedundancyEventKind, to: ServerRole, reason: string, detectMs?: number): void {
     const from = this.active ?? this.lastActiveRole;
+    if (from && from !== to && this.servers[from].conditions.length > 0 && this.servers[from].state !== 'down') {
+      this.lastConditionSwitchAt = this.clock.now();
+      this.servers[from].leftForCondition = true;
+    }
     if (kind === 'failover') this.failovers++;
     this.lastSwitchReason = reason;
     this.pendingSwitch = { kind, to, decidedAt: this.clock.now() };

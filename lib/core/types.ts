@@ -132,6 +132,7 @@ export type RedundancyEventKind =
   | 'switch-complete'
   | 'manual-switch'
   | 'both-down'
+  | 'both-bad'
   | 'recovered'
   | 'stream-lag'
   | 'write-rejected'
@@ -143,7 +144,7 @@ export type RedundancyEventKind =
 export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
   'restored', 'failover', 'promotion', 'switch-complete', 'manual-switch', 'both-down',
-  'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
+  'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
   'condition-cleared', 'item-error',
 ];
 

@@ -312,12 +312,45 @@ describe('RedundantPair (core engine, fake time)', () => {
     it('fails over on a condition, but never to a server on which it also holds', async () => {
       const r = rig('hot');
       await started(r);
-      r.pair.setConditions('secondary', [{ name: 'stale', reason: 'Counter not updating' }]);
-      r.pair.setConditions('primary', [{ name: 'stale', reason: 'Counter not updating' }]);
+      r.pair.setConditions('c1', 'secondary', [{ name: 'stale', reason: 'Counter not updating' }]);
+      r.pair.setConditions('c1', 'primary', [{ name: 'stale', reason: 'Counter not updating' }]);
       assert.equal(r.pair.getActive(), 'primary', 'both bad: stay');
-      r.pair.setConditions('secondary', []);
+      assert.equal(r.kinds().filter((k) => k === 'both-bad').length, 1);
+      r.pair.setConditions('c1', 'secondary', []);
       assert.equal(r.pair.getActive(), 'secondary');
       assert.match(r.events.find((e) => e.kind === 'failover')?.reason ?? '', /failover condition/);
+      await r.pair.stop();
+    });
+
+    it('keeps conditions of several owners apart and honours the anti-flap interval', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.pair.setConditionSwitchInterval(10_000);
+      r.pair.setConditions('c1', 'primary', [{ name: 'stale', reason: 'stale' }]);
+      r.pair.setConditions('c2', 'primary', []);
+      assert.equal(r.pair.getActive(), 'secondary', 'c2 clearing does not clear c1');
+      r.pair.setConditions('c1', 'primary', []);
+      await r.clock.advance(6000); // promotion back after the hold-off
+      assert.equal(r.pair.getActive(), 'primary');
+      r.pair.setConditions('c2', 'primary', [{ name: 'value', reason: 'fault bit' }]);
+      assert.equal(r.pair.getActive(), 'primary', 'anti-flap: too soon after the last condition switch');
+      await r.clock.advance(4100);
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.pair.clearConditions('c2');
+      assert.equal(r.pair.health('primary').conditions.length, 0);
+      await r.pair.stop();
+    });
+
+    it('cold mode tries the unconnected standby on a condition, but not back and forth', async () => {
+      const r = rig('cold', { autoPromote: false });
+      await started(r);
+      r.pair.setConditions('c1', 'primary', [{ name: 'stale', reason: 'stale' }]);
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.pair.setConditions('c1', 'secondary', [{ name: 'stale', reason: 'stale' }]);
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary', 'the primary was left for the same condition: both bad');
+      assert.ok(r.kinds().includes('both-bad'));
       await r.pair.stop();
     });
 
