@@ -1,0 +1,181 @@
+// Flow node: link-based failover conditions for one pair (item stale, value, quality, ServiceLevel),
+// manual switching (force-primary / force-secondary / auto, like Citect's IODeviceControl) and
+// external health inputs. Each server is judged on its own data, so the pair never fails over to a
+// server on which the same condition holds.
+import { ConditionMonitor, type ConditionSpec, validateCondition } from '../lib/core/conditions';
+import { realClock } from '../lib/core/clock';
+import { errorText } from '../lib/core/pair';
+import { type DataChange, type PairStatus, SERVER_ROLES, type ServerRole, SWITCH_CONTROLS, type SwitchControl } from '../lib/core/types';
+import { translator } from './common/i18n';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp } from './common/node-red';
+import type { PairUser, RedundantPairNode } from './common/pair-config';
+
+/** How often conditions are re-judged when no data arrives (stale detection needs a clock). */
+const CHECK_MS = 200;
+
+export = function registerFailoverCondition(RED: RedAPI): void {
+  const t = translator(RED);
+
+  function FailoverCondition(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as RedundantPairNode | null;
+    const specs = (Array.isArray(def.conditions) ? def.conditions : []) as ConditionSpec[];
+    const samplingIntervalMs = numberProp(def, 'samplingInterval', 500);
+    const minSwitchIntervalMs = numberProp(def, 'minSwitchInterval', 0);
+
+    const problems: string[] = [];
+    if (!pairNode) problems.push(t('failover-condition.errors.noPair'));
+    if (pairNode?.configError) problems.push(pairNode.configError);
+    specs.forEach((spec, i) => {
+      const err = validateCondition(spec);
+      if (err) problems.push(`condition ${i + 1}${spec && spec.name ? ` (${spec.name})` : ''}: ${err}`);
+    });
+    if (!Number.isFinite(minSwitchIntervalMs) || minSwitchIntervalMs < 0) problems.push(`minimum time between switches must be ≥ 0 ms (got ${String(def.minSwitchInterval)})`);
+    if (problems.length > 0 || !pairNode?.pair) {
+      const text = problems.join('; ') || t('failover-condition.errors.noPair');
+      node.error(text);
+      node.status({ fill: 'red', shape: 'ring', text: t('failover-condition.status.config', { error: text.slice(0, 60) }) });
+      node.on('input', (_m, _s, done) => done(new Error(text)));
+      return;
+    }
+    const pair = pairNode.pair;
+    const monitor = new ConditionMonitor(specs, realClock);
+    const holdingNow: Record<ServerRole, Map<string, string>> = { primary: new Map(), secondary: new Map() };
+    let lastStatus: PairStatus | undefined;
+    let warmReadBusy = false;
+    const lastReadTs = new Map<string, number | undefined>();
+    if (minSwitchIntervalMs > 0) pair.setConditionSwitchInterval(minSwitchIntervalMs);
+
+    const items = [...new Set(specs.filter((c) => c.item).map((c) => String(c.item)))];
+    if (items.length > 0) pair.setItems(node.id, items.map((id) => ({ id, samplingIntervalMs })));
+
+    const showStatus = () => {
+      const fired = SERVER_ROLES.flatMap((r) => [...holdingNow[r].keys()].map((name) => `${name} on ${r}`));
+      if (fired.length === 0) {
+        node.status({ fill: 'green', shape: 'ring', text: t('failover-condition.status.armed', { count: specs.length, control: pair.getControl() }) });
+      } else {
+        const both = SERVER_ROLES.every((r) => holdingNow[r].size > 0);
+        node.status({ fill: both ? 'red' : 'yellow', shape: 'dot', text: (both ? t('failover-condition.status.bothBad') + ': ' : t('failover-condition.status.fired') + ': ') + fired.join(', ').slice(0, 50) });
+      }
+    };
+
+    /** Judges both servers, tells the pair, and emits a message per condition that fired or cleared. */
+    const evaluate = () => {
+      for (const role of SERVER_ROLES) {
+        const known = monitor.knows(role);
+        const holding = known ? monitor.holding(role) : [];
+        pair.setConditions(node.id, role, holding, known);
+        const now = new Map(holding.map((h) => [h.name, h.reason]));
+        for (const [name, reason] of now) {
+          if (!holdingNow[role].has(name)) {
+            pair.logEvent('condition-fired', 'warning', `${name} on the ${role}: ${reason}`, { server: role });
+            node.send({ topic: name, payload: { event: 'fired', condition: name, server: role, reason, active: pair.getActive() }, pair: pair.name });
+          }
+        }
+        for (const [name] of holdingNow[role]) {
+          if (!now.has(name)) {
+            pair.logEvent('condition-cleared', 'info', `${name} on the ${role} cleared`, { server: role });
+            node.send({ topic: name, payload: { event: 'cleared', condition: name, server: role, reason: 'cleared', active: pair.getActive() }, pair: pair.name });
+          }
+        }
+        holdingNow[role] = now;
+      }
+      showStatus();
+    };
+
+    const onServerData = (role: ServerRole, changes: DataChange[]) => monitor.observe(role, changes);
+    const onStatus = (status: PairStatus) => {
+      lastStatus = status;
+      for (const role of SERVER_ROLES) {
+        const connectedNow = status.servers[role].state !== 'down' && status.servers[role].state !== 'idle' && status.servers[role].state !== 'connecting';
+        monitor.observeServiceLevel(role, connectedNow ? status.servers[role].serviceLevel : undefined);
+      }
+    };
+
+    /** Warm mode: the standby reports nothing, so its condition items are read at each check. */
+    const readWarmStandby = () => {
+      if (pair.mode !== 'warm' || items.length === 0 || warmReadBusy) return;
+      const active = pair.getActive();
+      const standby = SERVER_ROLES.find((r) => r !== active && pair.isConnected(r));
+      if (!standby) return;
+      warmReadBusy = true;
+      pair.read(items, standby).then(
+        (values) => {
+          // Only a new source timestamp is a change: a read of an unchanged value must not hide staleness.
+          const changed = values.filter((v) => {
+            const key = `${standby}|${v.item}`;
+            const seen = lastReadTs.has(key);
+            const fresh = !seen || lastReadTs.get(key) !== v.sourceTimestamp || v.sourceTimestamp === undefined;
+            lastReadTs.set(key, v.sourceTimestamp);
+            return fresh;
+          });
+          if (changed.length > 0) monitor.observe(standby, changed);
+          warmReadBusy = false;
+        },
+        () => {
+          warmReadBusy = false;
+        },
+      );
+    };
+
+    // Servers that (re)connect are judged from then on, not from data of an old connection.
+    const onEvent = (e: { kind: string; server?: ServerRole }) => {
+      if (e.kind === 'connected' && e.server) monitor.resetServer(e.server);
+    };
+
+    let checks = 0;
+    const timer = setInterval(() => {
+      if (++checks % Math.max(1, Math.round(samplingIntervalMs / CHECK_MS)) === 0) readWarmStandby();
+      evaluate();
+    }, CHECK_MS);
+    timer.unref?.();
+
+    const user: PairUser = { id: node.id, onPairStatus: onStatus };
+    pair.on('server-data', onServerData);
+    pair.on('event', onEvent);
+    pairNode.register(user);
+    for (const role of SERVER_ROLES) if (pair.isConnected(role)) monitor.resetServer(role);
+    showStatus();
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      try {
+        const command = typeof msg.payload === 'string' ? msg.payload.trim() : '';
+        if (SWITCH_CONTROLS.includes(command as SwitchControl) || msg.topic === 'control') {
+          if (!SWITCH_CONTROLS.includes(command as SwitchControl)) throw new Error(t('failover-condition.errors.badControl', { value: String(msg.payload) }));
+          pair.setControl(command as SwitchControl, 'manual switch from the flow');
+          showStatus();
+          return done();
+        }
+        if (msg.topic === 'health' || msg.server !== undefined) {
+          const server = String(msg.server ?? '');
+          if (server !== 'primary' && server !== 'secondary') throw new Error(t('failover-condition.errors.badServer', { value: server || '(none)' }));
+          const ok = msg.payload === true || msg.payload === 1 || msg.payload === 'true' || msg.payload === 'ok';
+          const reason = typeof msg.reason === 'string' ? msg.reason : ok ? undefined : `external health input says ${String(msg.payload)}`;
+          monitor.setExternalHealth(server, ok, reason);
+          evaluate();
+          return done();
+        }
+        if (msg.topic === 'status') {
+          send({ topic: 'status', payload: { pair: pair.name, active: pair.getActive(), control: pair.getControl(), holding: { primary: Object.fromEntries(holdingNow.primary), secondary: Object.fromEntries(holdingNow.secondary) }, status: lastStatus } });
+          return done();
+        }
+        throw new Error(t('failover-condition.errors.badInput'));
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(errorText(err)));
+      }
+    });
+
+    node.on('close', (_removed, done) => {
+      clearInterval(timer);
+      pair.off('server-data', onServerData);
+      pair.off('event', onEvent);
+      pair.clearConditions(node.id);
+      if (items.length > 0) pair.removeItems(node.id);
+      pairNode.deregister(user);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('failover-condition', FailoverCondition);
+};
