@@ -1,0 +1,66 @@
+// `npm run bench` (full) or `npm run bench -- --quick` (under a minute). Prints tables and writes
+// bench/results/latest.json: {"failover": [...], "throughput": [...], "log": [...]}, flat rows.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
+import { runLogBench } from './log-cost';
+import { startNodeRed } from './node-red-embed';
+import { table } from './stats';
+import { runThroughput, type ThroughputRow } from './throughput';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  const started = Date.now();
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [],
+  };
+  const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
+
+  if (!only || only === 'failover') {
+    const cases: FailoverCase[] = [];
+    const modes = ['hot', 'warm', 'cold'] as const;
+    for (const mode of modes) for (const fault of ['crash', 'blackhole'] as const) cases.push({ mode, fault, items: 1000, sampling_ms: 100, ...ping });
+    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ mode, fault: 'crash', items: 10_000, sampling_ms: 1000, ...ping });
+    const list = quick ? cases.filter((c) => c.fault === 'crash' || c.mode === 'hot') : cases;
+    for (const c of list) {
+      process.stdout.write(`failover ${c.mode} ${c.fault} ${c.items} items… `);
+      const row = await runFailoverCase(c);
+      process.stdout.write(`stall ${row.stall_ms} ms\n`);
+      results.failover.push(row);
+    }
+  }
+
+  if (!only || only === 'throughput') {
+    const nr = await startNodeRed();
+    try {
+      const windowMs = quick ? 3000 : 10_000;
+      const warmupMs = quick ? 1500 : 3000;
+      results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs)));
+      if (!quick) results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs)));
+    } finally {
+      await nr.stop();
+    }
+  }
+
+  if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
+
+  console.log('\nfailover (ms; lost/duplicates = counter values)');
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
+  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
+  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'changes_per_s', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k', 'ratio', 'p99_delay_ms', 'baseline_p99_delay_ms']));
+  if (results.log.length) {
+    console.log('\ndiagnostics');
+    console.log(table(results.log as Array<Record<string, unknown>>, Object.keys(results.log[0] as object)));
+  }
+  const dir = resolve(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nwrote bench/results/latest.json in ${Math.round((Date.now() - started) / 1000)} s`);
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
