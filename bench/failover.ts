@@ -3,7 +3,7 @@
 // blackhole on its TCP path). Measures how long the output was silent, how long detection and the
 // switch took, and how many counter values were lost or delivered twice.
 import { RedundantPair } from '../lib/core/pair';
-import type { ConnectionMode, DeliveredChange, RedundancyEvent } from '../lib/core/types';
+import type { ConnectionMode, DeliveredChange, ItemSpec, RedundancyEvent } from '../lib/core/types';
 import { OpcuaDriver } from '../lib/drivers/opcua';
 import { SIM_ITEMS, bulkItemId } from '../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../lib/sim/sim-process';
@@ -45,7 +45,7 @@ export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
     { name: 'bench', mode: c.mode, pingIntervalMs: c.ping_interval_ms, pingTimeoutMs: c.ping_timeout_ms, autoPromote: false, holdOffMs: 0, reconnectMinMs: 200, reconnectMaxMs: 2000 },
     { primary: driver(proxy.rewrite(primary.endpointUrl)), secondary: driver(secondary.endpointUrl) },
   );
-  const items = [{ id: SIM_ITEMS.counter, samplingIntervalMs: 0 }];
+  const items: ItemSpec[] = [{ id: SIM_ITEMS.counter, samplingIntervalMs: 0 }];
   for (let i = 0; i < c.items; i++) items.push({ id: bulkItemId(i), samplingIntervalMs: c.sampling_ms });
   pair.setItems('bench', items);
 

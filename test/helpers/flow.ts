@@ -70,3 +70,15 @@ export function holes(values: number[]): Array<[number, number]> {
   }
   return gaps;
 }
+
+/**
+ * helper.load, with two things Node-RED 5 needs: flow nodes (those with wires) get a tab and
+ * x/y (without them the runtime takes a node for a config node).
+ */
+export async function loadFlow(modules: unknown[], flow: Array<Record<string, unknown>>, credentials: Record<string, unknown> = {}): Promise<void> {
+  const hasTab = flow.some((n) => n.type === 'tab');
+  const tabId = (flow.find((n) => n.type === 'tab')?.id as string | undefined) ?? 'test-tab';
+  const nodes = flow.map((n, i) => (n.wires !== undefined || n.type === 'helper' ? { x: 100, y: 40 * (i + 1), z: tabId, ...n } : n));
+  if (!hasTab) nodes.unshift({ id: tabId, type: 'tab', label: 'test' });
+  await helper.load(modules, nodes, credentials);
+}

@@ -9,7 +9,7 @@ import type { ConnectionMode, RedundancyEvent } from '../../lib/core/types';
 import { OpcuaSimulator, SIM_ITEMS } from '../../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../../lib/sim/sim-process';
 import { FaultProxy } from '../helpers/fault-proxy';
-import { type Msg, collect, helper, holes, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
+import { type Msg, collect, helper, holes, loadFlow, loggedErrors, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
 
 const PING_INTERVAL = 300;
@@ -72,6 +72,7 @@ async function rig(mode: ConnectionMode, opts: { autoPromote?: boolean; crashabl
   const pProxy = await FaultProxy.start('127.0.0.1', pPort);
   const sProxy = await FaultProxy.start('127.0.0.1', sPort);
   const flow = [
+    { id: 'tab', type: 'tab', label: 'faults' },
     {
       id: 'pair', type: 'redundant-pair', name: `faults-${mode}`, protocol: 'opcua',
       primaryEndpoint: pProxy.rewrite(primary.endpointUrl), secondaryEndpoint: sProxy.rewrite(secondary.endpointUrl),
@@ -79,24 +80,35 @@ async function rig(mode: ConnectionMode, opts: { autoPromote?: boolean; crashabl
       pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, autoPromote: opts.autoPromote ?? true, holdOff: HOLD_OFF, reconnectMax: 1000,
     },
     {
-      id: 'src', type: 'redundant-source', name: 'src', pair: 'pair', samplingInterval: 0, output: 'change',
+      id: 'src', type: 'redundant-source', z: 'tab', name: 'src', pair: 'pair', samplingInterval: 0, output: 'change',
       items: [{ id: SIM_ITEMS.counter, name: 'counter' }, { id: SIM_ITEMS.setpoint, name: 'setpoint' }], wires: [['out']],
     },
-    { id: 'out', type: 'helper' },
+    { id: 'out', type: 'helper', z: 'tab', wires: [] },
   ];
-  await helper.load([pairModule, sourceModule], flow);
+  try {
+    await loadFlow([pairModule, sourceModule], flow);
+  } catch (err) {
+    await Promise.allSettled([helper.unload(), pProxy.close(), sProxy.close(), primary.close(), secondary.stop(false)]);
+    throw err;
+  }
   const pair = helper.getNode('pair').pair as RedundantPair;
   const events: RedundancyEvent[] = [];
   pair.on('event', (e) => events.push(e));
   const out = collect('out');
   const counters = () => out.filter((m) => m.topic === 'counter').map((m) => m.payload as number);
-  await waitFor(() => pair.getActive() === 'primary' && counters().length >= 3, 10_000, 'the primary active and data flowing', () => pair.status());
+  const teardown = async () => {
+    await helper.unload();
+    await Promise.allSettled([pProxy.close(), sProxy.close(), primary.close(), secondary.stop(false)]);
+  };
+  try {
+    await waitFor(() => pair.getActive() === 'primary' && counters().length >= 3, 10_000, 'the primary active and data flowing', () => ({ status: pair.status(), log: loggedErrors() }));
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
   return {
     mode, primary, secondary, pProxy, sProxy, pair, out, events, counters,
-    async teardown() {
-      await helper.unload();
-      await Promise.allSettled([pProxy.close(), sProxy.close(), primary.close(), secondary.stop(false)]);
-    },
+    teardown,
   };
 }
 

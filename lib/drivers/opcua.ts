@@ -1,0 +1,439 @@
+// OPC UA driver on node-opcua: one endpoint, driven by the pair engine. It never retries or
+// decides anything itself (node-opcua's own reconnection is off): it reports a lost connection
+// at once, answers pings within the engine's timeout, and creates, switches and feeds monitored
+// items in batches.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AttributeIds,
+  type ClientMonitoredItemGroup,
+  type ClientSession,
+  type ClientSubscription,
+  DataType,
+  type DataValue,
+  MessageSecurityMode,
+  MonitoringMode,
+  type NotificationMessage,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  StatusCodes,
+  TimestampsToReturn,
+  UserTokenType,
+  type UserIdentityInfo,
+  Variant,
+  VariantArrayType,
+  coerceNodeId,
+} from 'node-opcua';
+import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../core/types';
+
+export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
+export type SecurityPolicyName = 'None' | 'Basic128Rsa15' | 'Basic256' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
+
+export interface OpcuaDriverOptions {
+  endpointUrl: string;
+  securityMode?: SecurityModeName;
+  securityPolicy?: SecurityPolicyName;
+  /** Anonymous when empty. */
+  userName?: string;
+  password?: string;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  applicationName?: string;
+}
+
+/** Monitored items per CreateMonitoredItems / SetMonitoringMode request. */
+const BATCH = 1000;
+const SERVER_STATE = 'i=2259';
+const CURRENT_TIME = 'i=2258';
+const SERVICE_LEVEL = 'i=2267';
+
+export function validateEndpointUrl(url: string): string | undefined {
+  if (!url) return 'an endpoint URL is required (opc.tcp://host:port/path)';
+  const m = /^opc\.tcp:\/\/([^\s/:]+)(?::(\d+))?(\/\S*)?$/.exec(url);
+  if (!m) return `"${url}" is not an OPC UA endpoint URL: it must look like opc.tcp://host:4840/path`;
+  if (m[2] !== undefined) {
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) return `port ${m[2]} is out of range 1..65535`;
+  }
+  return undefined;
+}
+
+export function validateNodeId(id: string): string | undefined {
+  if (!id) return 'a node id is required (e.g. ns=1;s=Tag)';
+  try {
+    coerceNodeId(id);
+    return undefined;
+  } catch (err) {
+    return `"${id}" is not a valid node id (${err instanceof Error ? err.message : String(err)}); examples: ns=1;s=Line1.Speed, i=2258`;
+  }
+}
+
+/** JS value of a node-opcua Variant: typed arrays to arrays, 64-bit integers to numbers. */
+export function variantValue(v: Variant | undefined): unknown {
+  if (!v) return undefined;
+  const value = v.value as unknown;
+  if (v.dataType === DataType.Int64 || v.dataType === DataType.UInt64) {
+    const toNumber = (x: unknown) => (Array.isArray(x) && x.length === 2 ? x[0] * 4294967296 + x[1] : x);
+    return v.arrayType === VariantArrayType.Scalar ? toNumber(value) : (value as unknown[]).map(toNumber);
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}
+
+function toChange(item: string, dv: DataValue): DataChange {
+  const sc = dv.statusCode ?? StatusCodes.Good;
+  return {
+    item,
+    value: variantValue(dv.value),
+    statusCode: sc.name,
+    good: sc.isGood(),
+    sourceTimestamp: dv.sourceTimestamp ? dv.sourceTimestamp.getTime() : undefined,
+    serverTimestamp: dv.serverTimestamp ? dv.serverTimestamp.getTime() : undefined,
+  };
+}
+
+const NUMERIC_TYPES = new Set([DataType.SByte, DataType.Byte, DataType.Int16, DataType.UInt16, DataType.Int32, DataType.UInt32, DataType.Float, DataType.Double, DataType.Int64, DataType.UInt64]);
+
+/** Coerces a value from a flow message to the variable's data type, with a clear error. */
+export function coerceForWrite(item: string, value: unknown, dataType: DataType, isArray: boolean): Variant {
+  const one = (v: unknown): unknown => {
+    if (dataType === DataType.Boolean) {
+      if (typeof v === 'boolean') return v;
+      if (v === 1 || v === 0) return v === 1;
+      if (v === 'true' || v === 'false') return v === 'true';
+      throw new Error(`write to ${item}: ${JSON.stringify(v)} is not a Boolean`);
+    }
+    if (NUMERIC_TYPES.has(dataType)) {
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      if (typeof n === 'boolean') return n ? 1 : 0;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`write to ${item}: ${JSON.stringify(v)} is not a number (${DataType[dataType]})`);
+      if (dataType !== DataType.Float && dataType !== DataType.Double && !Number.isInteger(n)) throw new Error(`write to ${item}: ${n} is not an integer (${DataType[dataType]})`);
+      return n;
+    }
+    if (dataType === DataType.String) return typeof v === 'string' ? v : JSON.stringify(v);
+    if (dataType === DataType.DateTime) return v instanceof Date ? v : new Date(v as string | number);
+    return v;
+  };
+  if (isArray) {
+    if (!Array.isArray(value)) throw new Error(`write to ${item}: an array is expected`);
+    return new Variant({ dataType, arrayType: VariantArrayType.Array, value: value.map(one) });
+  }
+  return new Variant({ dataType, value: one(value) });
+}
+
+let clientCertificates: Promise<OPCUACertificateManager> | undefined;
+/** One client PKI for the process, outside the project, created once. */
+function clientCertificateManager(): Promise<OPCUACertificateManager> {
+  if (!clientCertificates) {
+    const manager = new OPCUACertificateManager({ rootFolder: join(tmpdir(), 'node-red-contrib-redundancy-pki', 'client'), automaticallyAcceptUnknownCertificate: true });
+    clientCertificates = manager.initialize().then(() => manager);
+  }
+  return clientCertificates;
+}
+
+function timeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+interface Monitored {
+  spec: ItemSpec;
+  group: ClientMonitoredItemGroup;
+  index: number;
+}
+
+/** One connection: client, session, subscription and the monitored items on it. */
+interface Connection {
+  client: OPCUAClient;
+  session: ClientSession;
+  subscription?: ClientSubscription;
+  publishingIntervalMs: number;
+  groups: ClientMonitoredItemGroup[];
+  items: Map<string, Monitored>;
+  byHandle: Map<number, string>;
+  lost: boolean;
+  closing: boolean;
+}
+
+export class OpcuaDriver implements EndpointDriver {
+  readonly endpoint: string;
+  private listener?: DriverListener;
+  private conn?: Connection;
+  private dataTypes = new Map<string, { dataType: DataType; isArray: boolean }>();
+  private reporting = true;
+
+  constructor(private readonly opts: OpcuaDriverOptions) {
+    const err = validateEndpointUrl(opts.endpointUrl);
+    if (err) throw new Error(err);
+    this.endpoint = opts.endpointUrl;
+  }
+
+  attach(listener: DriverListener): void {
+    this.listener = listener;
+  }
+
+  /** Socket-level inactivity limit: a silent link is dropped within ping interval + timeout. */
+  private get transportTimeoutMs(): number {
+    return Math.max(2000, this.opts.pingIntervalMs + this.opts.pingTimeoutMs);
+  }
+
+  /** Requests (other than pings) get more room: creating 10 000 items takes a while. */
+  private get requestTimeoutMs(): number {
+    return Math.max(15_000, 4 * this.transportTimeoutMs);
+  }
+
+  private get connectTimeoutMs(): number {
+    return Math.max(3000, 2 * this.opts.pingTimeoutMs + 1000);
+  }
+
+  async connect(): Promise<void> {
+    if (this.conn) await this.disconnect();
+    const securityMode = MessageSecurityMode[this.opts.securityMode ?? 'None'];
+    const securityPolicy = SecurityPolicy[this.opts.securityPolicy ?? 'None'];
+    const client = OPCUAClient.create({
+      applicationName: this.opts.applicationName ?? 'node-red-contrib-redundancy',
+      endpointMustExist: false,
+      securityMode,
+      securityPolicy,
+      connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+      keepSessionAlive: false,
+      requestedSessionTimeout: Math.max(20_000, 10 * this.transportTimeoutMs),
+      transportTimeout: this.transportTimeoutMs,
+      defaultTransactionTimeout: this.requestTimeoutMs,
+      clientCertificateManager: securityMode === MessageSecurityMode.None ? undefined : await clientCertificateManager(),
+    });
+    let session: ClientSession | undefined;
+    const attempt = (async () => {
+      await client.connect(this.opts.endpointUrl);
+      const identity: UserIdentityInfo = this.opts.userName
+        ? { type: UserTokenType.UserName, userName: this.opts.userName, password: this.opts.password ?? '' }
+        : { type: UserTokenType.Anonymous };
+      session = await client.createSession(identity);
+    })();
+    try {
+      await timeout(attempt, this.connectTimeoutMs, `no answer from ${this.endpoint} within ${this.connectTimeoutMs} ms`);
+    } catch (err) {
+      attempt.catch(() => undefined);
+      await this.forceClose(client);
+      throw new Error(describeConnectError(err, this.endpoint));
+    }
+    if (!session) throw new Error(`no session on ${this.endpoint}`);
+    const conn: Connection = { client, session, groups: [], items: new Map(), byHandle: new Map(), publishingIntervalMs: 0, lost: false, closing: false };
+    this.conn = conn;
+    const lost = (reason: string, graceful = false) => this.reportLost(conn, reason, graceful);
+    client.on('connection_lost', () => lost('connection lost'));
+    client.on('close', (err?: Error | null) => lost(err ? `connection closed: ${err.message}` : 'connection closed'));
+    client.on('start_reconnection', () => lost('connection broken'));
+    session.on('session_closed', (status: { name?: string }) => lost(`session closed by the server (${status?.name ?? 'unknown'})`));
+  }
+
+  private reportLost(conn: Connection, reason: string, graceful: boolean): void {
+    if (conn.lost || conn.closing || this.conn !== conn) return;
+    conn.lost = true;
+    this.listener?.lost(reason, graceful);
+  }
+
+  async disconnect(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (!conn) return;
+    conn.closing = true;
+    // A polite close, bounded: on a dead link the answers never come.
+    const limit = Math.min(1000, this.opts.pingTimeoutMs + 200);
+    if (!conn.lost) {
+      await timeout(
+        (async () => {
+          await conn.subscription?.terminate().catch(() => undefined);
+          await conn.session.close(true).catch(() => undefined);
+        })(),
+        limit,
+        'close timeout',
+      ).catch(() => undefined);
+    }
+    await this.forceClose(conn.client);
+  }
+
+  private async forceClose(client: OPCUAClient): Promise<void> {
+    await timeout(client.disconnect(), 1000, 'disconnect timeout').catch(() => {
+      // The transport did not close in time: destroy its socket.
+      const channel = (client as unknown as { _secureChannel?: { _transport?: { _socket?: { destroy(): void } } } })._secureChannel;
+      channel?._transport?._socket?.destroy();
+    });
+  }
+
+  async ping(timeoutMs: number): Promise<PingResult> {
+    const conn = this.requireConnection();
+    const read = conn.session.read([
+      { nodeId: CURRENT_TIME, attributeId: AttributeIds.Value },
+      { nodeId: SERVICE_LEVEL, attributeId: AttributeIds.Value },
+    ]);
+    const [time, level] = await timeout(read, timeoutMs, `ping timeout after ${timeoutMs} ms`);
+    if (!time.statusCode.isGood()) throw new Error(`ping: CurrentTime unreadable (${time.statusCode.name})`);
+    const serviceLevel = level.statusCode.isGood() && typeof level.value?.value === 'number' ? (level.value.value as number) : undefined;
+    const serverTime = time.value?.value instanceof Date ? (time.value.value as Date).getTime() : undefined;
+    return { serviceLevel, serverTime };
+  }
+
+  async setItems(items: ItemSpec[], reporting: boolean): Promise<ItemError[]> {
+    const conn = this.requireConnection();
+    this.reporting = reporting;
+    const wanted = new Map(items.map((it) => [it.id, it]));
+    const errors: ItemError[] = [];
+    const publishing = Math.max(50, items.reduce((m, it) => Math.min(m, it.samplingIntervalMs || 50), Infinity));
+    if (!conn.subscription || (Number.isFinite(publishing) && publishing !== conn.publishingIntervalMs)) {
+      if (conn.subscription) await this.dropSubscription(conn);
+      await this.createSubscription(conn, Number.isFinite(publishing) ? publishing : 1000);
+    }
+    // Items gone or with another sampling interval: start over with a new subscription (a redeploy
+    // of changed items; rare, and simpler than tracking deletions). New items come in batches.
+    const stale = [...conn.items].some(([id, m]) => wanted.get(id)?.samplingIntervalMs !== m.spec.samplingIntervalMs);
+    if (stale) {
+      await this.dropSubscription(conn);
+      await this.createSubscription(conn, Number.isFinite(publishing) ? publishing : 1000);
+    }
+    const create = items.filter((it) => !conn.items.has(it.id));
+    for (const it of create) {
+      const err = validateNodeId(it.id);
+      if (err) errors.push({ id: it.id, error: err });
+    }
+    const valid = create.filter((it) => !validateNodeId(it.id));
+    const bySampling = new Map<number, ItemSpec[]>();
+    for (const it of valid) bySampling.set(it.samplingIntervalMs, [...(bySampling.get(it.samplingIntervalMs) ?? []), it]);
+    const batches: ItemSpec[][] = [];
+    for (const list of bySampling.values()) for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH));
+    const results = await Promise.all(batches.map((batch) => this.createBatch(conn, batch, reporting)));
+    for (const r of results) errors.push(...r);
+    if (this.conn !== conn) throw new Error('connection closed while creating items');
+    return errors;
+  }
+
+  private async createSubscription(conn: Connection, publishingIntervalMs: number): Promise<void> {
+    // Keep-alives at least every ping interval so a silent subscription is telling.
+    const keepAlive = Math.max(2, Math.ceil(this.opts.pingIntervalMs / publishingIntervalMs));
+    const subscription = await conn.session.createSubscription2({
+      requestedPublishingInterval: publishingIntervalMs,
+      requestedMaxKeepAliveCount: keepAlive,
+      requestedLifetimeCount: Math.max(keepAlive * 10, Math.ceil(60_000 / publishingIntervalMs)),
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 10,
+    });
+    conn.subscription = subscription;
+    conn.publishingIntervalMs = publishingIntervalMs;
+    subscription.on('raw_notification', (msg: NotificationMessage) => this.onNotification(conn, msg));
+    subscription.on('terminated', () => this.reportLost(conn, 'subscription terminated by the server', false));
+    // The server's own state: anything but Running(0) announces a shutdown (bumpless switch).
+    const state = await subscription.monitor({ nodeId: SERVER_STATE, attributeId: AttributeIds.Value }, { samplingInterval: 0, queueSize: 1 }, TimestampsToReturn.Neither);
+    state.on('changed', (dv: DataValue) => {
+      const v = dv.value?.value;
+      if (typeof v === 'number' && v !== 0) this.reportLost(conn, `server state ${v === 4 ? 'Shutdown' : v}`, true);
+    });
+  }
+
+  private async dropSubscription(conn: Connection): Promise<void> {
+    const sub = conn.subscription;
+    conn.subscription = undefined;
+    conn.items.clear();
+    conn.byHandle.clear();
+    conn.groups = [];
+    await sub?.terminate().catch(() => undefined);
+  }
+
+  private async createBatch(conn: Connection, batch: ItemSpec[], reporting: boolean): Promise<ItemError[]> {
+    const subscription = conn.subscription;
+    if (!subscription) throw new Error('no subscription');
+    const group = await subscription.monitorItems(
+      batch.map((it) => ({ nodeId: it.id, attributeId: AttributeIds.Value })),
+      { samplingInterval: batch[0].samplingIntervalMs, queueSize: 20, discardOldest: true },
+      TimestampsToReturn.Both,
+    );
+    const errors: ItemError[] = [];
+    const monitored = group.monitoredItems;
+    for (let i = 0; i < monitored.length; i++) {
+      const m = monitored[i] as unknown as { statusCode?: { isGood(): boolean; name: string }; monitoringParameters: { clientHandle: number } };
+      if (m.statusCode && !m.statusCode.isGood()) {
+        errors.push({ id: batch[i].id, error: m.statusCode.name });
+        continue;
+      }
+      conn.byHandle.set(m.monitoringParameters.clientHandle, batch[i].id);
+      conn.items.set(batch[i].id, { spec: batch[i], group, index: i });
+    }
+    conn.groups.push(group);
+    if (!reporting) await group.setMonitoringMode(MonitoringMode.Disabled);
+    return errors;
+  }
+
+  async setReporting(reporting: boolean): Promise<void> {
+    const conn = this.requireConnection();
+    this.reporting = reporting;
+    const mode = reporting ? MonitoringMode.Reporting : MonitoringMode.Disabled;
+    await Promise.all(conn.groups.map((g) => g.setMonitoringMode(mode)));
+  }
+
+  async read(items: string[]): Promise<DataChange[]> {
+    const conn = this.requireConnection();
+    const values = await conn.session.read(items.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    return values.map((dv, i) => toChange(items[i], dv));
+  }
+
+  async write(item: string, value: unknown): Promise<void> {
+    const conn = this.requireConnection();
+    const nodeErr = validateNodeId(item);
+    if (nodeErr) throw new Error(nodeErr);
+    let type = this.dataTypes.get(item);
+    if (!type) {
+      const [dt, rank] = await conn.session.read([
+        { nodeId: item, attributeId: AttributeIds.DataType },
+        { nodeId: item, attributeId: AttributeIds.ValueRank },
+      ]);
+      if (!dt.statusCode.isGood()) throw new Error(`write to ${item} refused: ${dt.statusCode.name}`);
+      const typeId = dt.value.value as { namespace: number; value: number };
+      const dataType = typeId && typeId.namespace === 0 && typeof typeId.value === 'number' && DataType[typeId.value] !== undefined ? (typeId.value as DataType) : DataType.Variant;
+      type = { dataType, isArray: typeof rank.value?.value === 'number' && (rank.value.value as number) >= 1 };
+      this.dataTypes.set(item, type);
+    }
+    const variant = type.dataType === DataType.Variant ? new Variant({ dataType: guessType(value), value }) : coerceForWrite(item, value, type.dataType, type.isArray);
+    const status = await conn.session.write({ nodeId: item, attributeId: AttributeIds.Value, value: { value: variant } });
+    if (!status.isGood()) throw new Error(`write to ${item} refused: ${status.name}`);
+  }
+
+  private onNotification(conn: Connection, msg: NotificationMessage): void {
+    if (this.conn !== conn || !msg.notificationData) return;
+    const changes: DataChange[] = [];
+    for (const data of msg.notificationData) {
+      const items = (data as { monitoredItems?: Array<{ clientHandle: number; value: DataValue }> }).monitoredItems;
+      if (!items) continue;
+      for (const n of items) {
+        const id = conn.byHandle.get(n.clientHandle);
+        if (id !== undefined) changes.push(toChange(id, n.value));
+      }
+    }
+    if (changes.length > 0) this.listener?.data(changes);
+  }
+
+  private requireConnection(): Connection {
+    if (!this.conn || this.conn.lost) throw new Error(`not connected to ${this.endpoint}`);
+    return this.conn;
+  }
+}
+
+function guessType(value: unknown): DataType {
+  if (typeof value === 'boolean') return DataType.Boolean;
+  if (typeof value === 'number') return DataType.Double;
+  return DataType.String;
+}
+
+function describeConnectError(err: unknown, endpoint: string): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/ECONNREFUSED/.test(msg)) return `connection refused by ${endpoint}`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(msg)) return `host of ${endpoint} not found`;
+  if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/.test(msg)) return `login refused by ${endpoint} (check user name and password)`;
+  if (/BadSecurityPolicyRejected|BadSecurityModeRejected|no endpoint/i.test(msg)) return `${endpoint} does not offer the chosen security mode/policy`;
+  return msg.split('\n')[0];
+}

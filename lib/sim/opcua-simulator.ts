@@ -1,0 +1,332 @@
+// The embedded OPC UA simulator: a node-opcua server standing for "an OPC server reading a PLC".
+// Two simulators stand for two servers reading ONE PLC, so every value derives from the clock
+// (ticks since a shared epoch), never from a server's own start: both show the same counter with
+// the same source timestamp, and a lost or duplicated change can be counted exactly.
+import type { Socket, Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DataType,
+  type DataValue,
+  OPCUACertificateManager,
+  OPCUAServer,
+  RegisterServerMethod,
+  StatusCodes,
+  type UAVariable,
+  Variant,
+  VariantArrayType,
+} from 'node-opcua';
+
+export interface SimulatorOptions {
+  port: number;
+  host?: string;
+  /** applicationName / productName, e.g. 'sim-primary'. */
+  name?: string;
+  /** Period of Counter, Sine, RandomWalk, Array (ms). */
+  counterPeriodMs?: number;
+  /** Shared epoch: simulators with equal settings show equal values. */
+  epochMs?: number;
+  /** Extra variables for benchmarks: ns=1;s=Bulk.00000 … */
+  bulkItems?: number;
+  bulkPeriodMs?: number;
+  /** Initial ServiceLevel (Server_ServiceLevel, i=2267). */
+  serviceLevel?: number;
+  /** Graceful stop: shutdown announced (ServerState, SecondsTillShutdown) this long before closing. */
+  shutdownDelayMs?: number;
+  /** Accounts for user/password logins (anonymous stays allowed). */
+  users?: Array<{ user: string; password: string }>;
+}
+
+export const SIM_ITEMS = {
+  counter: 'ns=1;s=Simulation.Counter',
+  sine: 'ns=1;s=Simulation.Sine',
+  randomWalk: 'ns=1;s=Simulation.RandomWalk',
+  setpoint: 'ns=1;s=Simulation.Setpoint',
+  running: 'ns=1;s=Simulation.Running',
+  array: 'ns=1;s=Simulation.Array',
+  deviceOk: 'ns=1;s=Simulation.DeviceOk',
+} as const;
+
+export const SIM_RESOURCE_PATH = '/UA/Simulator';
+
+export function bulkItemId(i: number): string {
+  return `ns=1;s=Bulk.${String(i).padStart(5, '0')}`;
+}
+
+/** Deterministic pseudo-random in [0, 1) from an integer (both servers agree). */
+function hash01(n: number): number {
+  let x = (n | 0) ^ 0x9e3779b9;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  x ^= x >>> 16;
+  return (x >>> 0) / 4294967296;
+}
+
+/** A smooth wandering value with no history: value noise between hashed points. */
+function randomWalkAt(tick: number): number {
+  const scale = 20;
+  const i = Math.floor(tick / scale);
+  const f = tick / scale - i;
+  const s = f * f * (3 - 2 * f);
+  const a = hash01(i);
+  const b = hash01(i + 1);
+  return 50 + 40 * (a + (b - a) * s - 0.5);
+}
+
+let sharedCertificateManager: Promise<OPCUACertificateManager> | undefined;
+/** One PKI for every simulator of the process, outside the repo, created once. */
+function certificateManager(): Promise<OPCUACertificateManager> {
+  if (!sharedCertificateManager) {
+    const manager = new OPCUACertificateManager({
+      rootFolder: join(tmpdir(), 'node-red-contrib-redundancy-pki', 'server'),
+      automaticallyAcceptUnknownCertificate: true,
+    });
+    sharedCertificateManager = manager.initialize().then(() => manager);
+  }
+  return sharedCertificateManager;
+}
+
+export class OpcuaSimulator {
+  readonly endpointUrl: string;
+  readonly writes: Array<{ item: string; value: unknown; time: number }> = [];
+  private readonly opts: Required<Omit<SimulatorOptions, 'users'>> & { users: SimulatorOptions['users'] };
+  private server?: OPCUAServer;
+  private timer?: NodeJS.Timeout;
+  private bulkTimer?: NodeJS.Timeout;
+  private vars: Partial<Record<keyof typeof SIM_ITEMS, UAVariable>> = {};
+  private bulk: UAVariable[] = [];
+  private setpoint = 0;
+  private serviceLevel: number;
+  private linkOk = true;
+  private frozen = false;
+  private stalled = false;
+  private sockets = new Set<Socket>();
+  private starting?: Promise<void>;
+
+  constructor(options: SimulatorOptions) {
+    this.opts = {
+      port: options.port,
+      host: options.host ?? '127.0.0.1',
+      name: options.name ?? 'redundancy-simulator',
+      counterPeriodMs: options.counterPeriodMs ?? 100,
+      epochMs: options.epochMs ?? 0,
+      bulkItems: options.bulkItems ?? 0,
+      bulkPeriodMs: options.bulkPeriodMs ?? options.counterPeriodMs ?? 100,
+      serviceLevel: options.serviceLevel ?? 255,
+      shutdownDelayMs: options.shutdownDelayMs ?? 1000,
+      users: options.users,
+    };
+    if (!Number.isInteger(this.opts.port) || this.opts.port < 1 || this.opts.port > 65535) throw new Error(`simulator port must be 1..65535 (got ${options.port})`);
+    if (!(this.opts.counterPeriodMs >= 10)) throw new Error(`counter period must be ≥ 10 ms (got ${options.counterPeriodMs})`);
+    this.serviceLevel = this.opts.serviceLevel;
+    this.endpointUrl = `opc.tcp://${this.opts.host}:${this.opts.port}${SIM_RESOURCE_PATH}`;
+  }
+
+  get running(): boolean {
+    return this.server !== undefined;
+  }
+
+  get isStalled(): boolean {
+    return this.stalled;
+  }
+
+  get isLinkOk(): boolean {
+    return this.linkOk;
+  }
+
+  getSetpoint(): number {
+    return this.setpoint;
+  }
+
+  getServiceLevel(): number {
+    return this.serviceLevel;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    if (this.starting) return this.starting;
+    this.starting = this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const users = this.opts.users ?? [];
+    const serverCertificateManager = await certificateManager();
+    const server = new OPCUAServer({
+      port: this.opts.port,
+      hostname: this.opts.host,
+      resourcePath: SIM_RESOURCE_PATH,
+      buildInfo: { productName: this.opts.name, productUri: `urn:${this.opts.name}`, manufacturerName: 'node-red-contrib-redundancy', softwareVersion: '1.0' },
+      serverInfo: { applicationName: { text: this.opts.name }, applicationUri: 'urn:node-red-contrib-redundancy:simulator' },
+      serverCertificateManager,
+      registerServerMethod: RegisterServerMethod.HIDDEN,
+      allowAnonymous: true,
+      maxConnectionsPerEndpoint: 100,
+      userManager: { isValidUser: (user: string, password: string) => users.some((u) => u.user === user && u.password === password) },
+      serverCapabilities: { maxSessions: 100 } as never,
+    });
+    await server.initialize();
+    this.buildAddressSpace(server);
+    await server.start();
+    // Track sockets so that stall() can stop answering without closing anything.
+    const net = (server.endpoints[0] as unknown as { _server?: NetServer })._server;
+    net?.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      if (this.stalled) socket.pause();
+    });
+    this.server = server;
+    this.tick();
+    this.bulkTick();
+  }
+
+  /**
+   * Stops the server. graceful: the shutdown is announced first (ServerState = Shutdown,
+   * SecondsTillShutdown) so clients can switch bumplessly; otherwise connections just drop.
+   */
+  async stop(graceful = false): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    clearTimeout(this.timer);
+    clearTimeout(this.bulkTimer);
+    this.timer = undefined;
+    this.bulkTimer = undefined;
+    if (!graceful) {
+      // An abrupt stop: sockets first, as a crashing process would drop them.
+      for (const s of this.sockets) s.destroy();
+    }
+    this.sockets.clear();
+    await new Promise<void>((resolve) => server.shutdown(graceful ? this.opts.shutdownDelayMs : 0, () => resolve()));
+    this.vars = {};
+    this.bulk = [];
+  }
+
+  setServiceLevel(level: number): void {
+    if (!Number.isInteger(level) || level < 0 || level > 255) throw new Error(`ServiceLevel must be an integer 0..255 (got ${level})`);
+    this.serviceLevel = level;
+  }
+
+  /** false: the server's device link is lost: values freeze and go BadNoCommunication. */
+  setLinkOk(ok: boolean): void {
+    this.linkOk = ok;
+    this.vars.deviceOk?.setValueFromSource(new Variant({ dataType: DataType.Boolean, value: ok }), StatusCodes.Good, new Date());
+    if (!ok) {
+      const now = new Date();
+      for (const key of ['counter', 'sine', 'randomWalk', 'array'] as const) {
+        const v = this.vars[key];
+        if (v) v.setValueFromSource(v.readValue().value, StatusCodes.BadNoCommunication, now);
+      }
+    }
+  }
+
+  /** Values stop updating but stay Good: stale data. */
+  freeze(on: boolean): void {
+    this.frozen = on;
+  }
+
+  /** The server stops answering (its sockets stop being read) but keeps connections open. */
+  stall(on: boolean): void {
+    this.stalled = on;
+    for (const s of this.sockets) {
+      if (on) s.pause();
+      else s.resume();
+    }
+  }
+
+  private buildAddressSpace(server: OPCUAServer): void {
+    const addressSpace = server.engine.addressSpace;
+    if (!addressSpace) throw new Error('simulator: no address space');
+    const ns = addressSpace.getOwnNamespace();
+    const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Simulation', nodeId: 's=Simulation' });
+    const add = (key: keyof typeof SIM_ITEMS, browseName: string, dataType: DataType, value: unknown, arrayType?: VariantArrayType, writable = false) => {
+      const v = ns.addVariable({
+        componentOf: folder,
+        browseName,
+        nodeId: SIM_ITEMS[key].replace('ns=1;', ''),
+        dataType: DataType[dataType],
+        valueRank: arrayType ? 1 : -1,
+        minimumSamplingInterval: 0,
+        accessLevel: writable ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
+        userAccessLevel: writable ? 'CurrentRead | CurrentWrite' : 'CurrentRead',
+      });
+      v.setValueFromSource(new Variant({ dataType, value, arrayType }), StatusCodes.Good, new Date());
+      this.vars[key] = v;
+      return v;
+    };
+    add('counter', 'Counter', DataType.UInt32, 0);
+    add('sine', 'Sine', DataType.Double, 0);
+    add('randomWalk', 'RandomWalk', DataType.Double, 50);
+    add('array', 'Array', DataType.Double, new Float64Array(4), VariantArrayType.Array);
+    add('running', 'Running', DataType.Boolean, true);
+    add('deviceOk', 'DeviceOk', DataType.Boolean, this.linkOk);
+    const setpoint = add('setpoint', 'Setpoint', DataType.Double, this.setpoint, undefined, true);
+    // Record every write, to prove where writes landed.
+    const original = setpoint.writeValue.bind(setpoint) as (...args: unknown[]) => unknown;
+    (setpoint as unknown as { writeValue: (...args: unknown[]) => unknown }).writeValue = (...args: unknown[]) => {
+      const dataValue = args[1] as DataValue;
+      const value = dataValue?.value?.value;
+      this.setpoint = Number(value);
+      this.writes.push({ item: SIM_ITEMS.setpoint, value, time: Date.now() });
+      return original(...args);
+    };
+
+    if (this.opts.bulkItems > 0) {
+      const bulkFolder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Bulk', nodeId: 's=Bulk' });
+      for (let i = 0; i < this.opts.bulkItems; i++) {
+        const v = ns.addVariable({ componentOf: bulkFolder, browseName: `Bulk.${String(i).padStart(5, '0')}`, nodeId: bulkItemId(i).replace('ns=1;', ''), dataType: 'Double', minimumSamplingInterval: 0 });
+        v.setValueFromSource(new Variant({ dataType: DataType.Double, value: 0 }), StatusCodes.Good, new Date(this.opts.epochMs));
+        this.bulk.push(v);
+      }
+    }
+
+    const serviceLevel = addressSpace.findNode('i=2267') as UAVariable | null;
+    serviceLevel?.bindVariable({ get: () => new Variant({ dataType: DataType.Byte, value: this.serviceLevel }) }, true);
+  }
+
+  private tickOf(periodMs: number, now = Date.now()): number {
+    return Math.floor((now - this.opts.epochMs) / periodMs);
+  }
+
+  /** Timers aligned to period boundaries, not a drifting setInterval. */
+  private schedule(periodMs: number, fn: () => void): NodeJS.Timeout {
+    const now = Date.now();
+    const next = this.opts.epochMs + (this.tickOf(periodMs, now) + 1) * periodMs;
+    const t = setTimeout(fn, Math.max(1, next - now));
+    t.unref?.();
+    return t;
+  }
+
+  private tick = (): void => {
+    if (!this.server) return;
+    const period = this.opts.counterPeriodMs;
+    const n = this.tickOf(period);
+    if (this.linkOk && !this.frozen) {
+      const ts = new Date(this.opts.epochMs + n * period);
+      const set = (key: keyof typeof SIM_ITEMS, dataType: DataType, value: unknown, arrayType?: VariantArrayType) =>
+        this.vars[key]?.setValueFromSource(new Variant({ dataType, value, arrayType }), StatusCodes.Good, ts);
+      set('counter', DataType.UInt32, n >>> 0);
+      const phase = (2 * Math.PI * n) / 100;
+      set('sine', DataType.Double, Math.round(Math.sin(phase) * 1e6) / 1e6);
+      set('randomWalk', DataType.Double, Math.round(randomWalkAt(n) * 1e4) / 1e4);
+      set('array', DataType.Double, Float64Array.from([Math.sin(phase), Math.cos(phase), n % 10, Math.floor(n / 10)]), VariantArrayType.Array);
+    }
+    this.timer = this.schedule(period, this.tick);
+  };
+
+  private bulkTick = (): void => {
+    if (!this.server || this.bulk.length === 0) return;
+    const period = this.opts.bulkPeriodMs;
+    const n = this.tickOf(period);
+    if (this.linkOk && !this.frozen) {
+      const ts = new Date(this.opts.epochMs + n * period);
+      for (let i = 0; i < this.bulk.length; i++) {
+        this.bulk[i].setValueFromSource(new Variant({ dataType: DataType.Double, value: n + i }), StatusCodes.Good, ts);
+      }
+    }
+    this.bulkTimer = this.schedule(period, this.bulkTick);
+  };
+}
