@@ -738,7 +738,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       const sec = this.score('secondary');
       let pick: ServerRole | null = null;
       if (p > 0 && p >= sec) pick = 'primary';
-      else if (sec > 0 && (this.servers.primary.state !== 'connecting' || this.lastActiveRole !== null)) pick = 'secondary';
+      else if (sec > 0 && (!this.primaryPending() || this.lastActiveRole !== null)) pick = 'secondary';
       else if (p > 0) pick = 'primary';
       if (!pick) return null;
       const known = pick === this.lastActiveRole || this.lastActiveRole === null || pending === pick;
@@ -804,6 +804,12 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       this.conditionTimer = undefined;
       this.reevaluate();
     }, ms);
+  }
+
+  /** The primary is on its way (connecting, or connected with its items being created). */
+  private primaryPending(): boolean {
+    const p = this.servers.primary;
+    return p.state === 'connecting' || (p.connected && !p.itemsApplied && p.state !== 'down');
   }
 
   /** Promotion needs the primary healthy (and no worse than the secondary) for the hold-off. */

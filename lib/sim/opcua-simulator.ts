@@ -102,6 +102,7 @@ export class OpcuaSimulator {
   private stalled = false;
   private sockets = new Set<Socket>();
   private starting?: Promise<void>;
+  private lastCounterTick?: number;
 
   constructor(options: SimulatorOptions) {
     this.opts = {
@@ -203,6 +204,7 @@ export class OpcuaSimulator {
     await new Promise<void>((resolve) => server.shutdown(graceful ? this.opts.shutdownDelayMs : 0, () => resolve()));
     this.vars = {};
     this.bulk = [];
+    this.lastCounterTick = undefined;
   }
 
   setServiceLevel(level: number): void {
@@ -213,6 +215,7 @@ export class OpcuaSimulator {
   /** false: the server's device link is lost: values freeze and go BadNoCommunication. */
   setLinkOk(ok: boolean): void {
     this.linkOk = ok;
+    this.lastCounterTick = undefined;
     this.vars.deviceOk?.setValueFromSource(new Variant({ dataType: DataType.Boolean, value: ok }), StatusCodes.Good, new Date());
     if (!ok) {
       const now = new Date();
@@ -226,6 +229,7 @@ export class OpcuaSimulator {
   /** Values stop updating but stay Good: stale data. */
   freeze(on: boolean): void {
     this.frozen = on;
+    this.lastCounterTick = undefined;
   }
 
   /** The server stops answering (its sockets stop being read) but keeps connections open. */
@@ -308,7 +312,13 @@ export class OpcuaSimulator {
       const ts = new Date(this.opts.epochMs + n * period);
       const set = (key: keyof typeof SIM_ITEMS, dataType: DataType, value: unknown, arrayType?: VariantArrayType) =>
         this.vars[key]?.setValueFromSource(new Variant({ dataType, value, arrayType }), StatusCodes.Good, ts);
-      set('counter', DataType.UInt32, n >>> 0);
+      // A late timer must not make the counter skip: every tick since the last one is a change
+      // of its own, with its own timestamp, as the PLC counted it (capped after a long freeze).
+      const from = this.lastCounterTick === undefined ? n : Math.max(this.lastCounterTick + 1, n - 50);
+      for (let k = from; k <= n; k++) {
+        this.vars.counter?.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: k >>> 0 }), StatusCodes.Good, new Date(this.opts.epochMs + k * period));
+      }
+      this.lastCounterTick = n;
       const phase = (2 * Math.PI * n) / 100;
       set('sine', DataType.Double, Math.round(Math.sin(phase) * 1e6) / 1e6);
       set('randomWalk', DataType.Double, Math.round(randomWalkAt(n) * 1e4) / 1e4);

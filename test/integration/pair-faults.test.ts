@@ -58,7 +58,8 @@ async function processPrimary(port: number): Promise<Primary> {
     endpointUrl: proc.endpointUrl,
     stop: async (graceful) => void (await proc.call('stop', graceful)),
     start: async () => void (await proc.call('start')),
-    writes: async () => (await proc.call('getWrites')) as Array<{ item: string; value: unknown }>,
+    // A killed process received nothing more: its writes are the ones it had.
+    writes: async () => ((await proc.call('getWrites').catch(() => [])) as Array<{ item: string; value: unknown }>),
     kill: () => proc.kill('SIGKILL'),
     close: () => proc.close(),
   };
@@ -122,10 +123,15 @@ async function expectFailover(r: Rig, faultAt: number, limitMs: number): Promise
   await waitFor(() => r.counters().length >= before + 3 && r.out[r.out.length - 1].server === 'secondary', 5000, 'output from the secondary');
 }
 
-function assertCounterIntegrity(r: Rig): void {
+/** Monotonic always; in hot mode also without a hole, unless both servers were down (nothing to replay). */
+function assertCounterIntegrity(r: Rig, allowHoles = false): void {
   const values = r.counters();
   for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1], `no duplicate or going back: ${values[i - 1]} then ${values[i]}`);
-  if (r.mode === 'hot') assert.deepEqual(holes(values), [], 'hot mode: the counter has no hole in the output');
+  if (r.mode === 'hot' && !allowHoles) {
+    const gaps = holes(values);
+    const around = gaps.map(([a]) => r.out.filter((m) => m.topic === 'counter' && Math.abs((m.payload as number) - a) <= 3).map((m) => `${m.payload}@${m.server}`).join(' '));
+    assert.deepEqual(gaps, [], `hot mode: the counter has no hole in the output: ${around.join(' / ')} (events: ${r.events.map((e) => `${e.kind}:${e.reason}`).join(' | ')})`);
+  }
 }
 
 async function writeAndCheck(r: Rig, value: number): Promise<void> {
@@ -257,7 +263,7 @@ describe('redundant pair under real faults (fault matrix)', function () {
         await waitFor(() => r!.pair.getActive() === 'secondary', 8000, 'the secondary active', () => r!.pair.status());
         await waitFor(() => r!.counters().length >= n + 3, 5000, 'output resumed');
         assert.ok(r.events.some((e) => e.kind === 'recovered'));
-        assertCounterIntegrity(r);
+        assertCounterIntegrity(r, true);
       });
 
       it('primary restart that loses the session: reconnects with a new session', async function () {
