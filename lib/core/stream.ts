@@ -9,21 +9,25 @@ import type { DataChange, DeliveredChange, ServerRole } from './types';
  * only when it is newer, so the overlap of a switch is delivered once.
  */
 export class DeliveryGate {
-  private last = new Map<string, { ts: number; server: ServerRole }>();
+  private last = new Map<string, { ts: number; server: ServerRole; value: unknown; status: string }>();
 
   /** Returns true when the change must be delivered, and records it. */
   admit(server: ServerRole, change: DataChange): boolean {
     const ts = change.sourceTimestamp;
     if (ts === undefined) return true;
     const prev = this.last.get(change.item);
-    if (prev && prev.server !== server && ts <= prev.ts) return false;
     if (prev) {
-      if (ts > prev.ts || prev.server !== server) {
+      if (prev.server !== server && ts <= prev.ts) return false;
+      // The same sample twice (an initial value racing the first notification) is no change.
+      if (ts === prev.ts && change.statusCode === prev.status && sameValue(change.value, prev.value)) return false;
+      if (ts >= prev.ts || prev.server !== server) {
         prev.ts = Math.max(prev.ts, ts);
         prev.server = server;
+        prev.value = change.value;
+        prev.status = change.statusCode;
       }
     } else {
-      this.last.set(change.item, { ts, server });
+      this.last.set(change.item, { ts, server, value: change.value, status: change.statusCode });
     }
     return true;
   }
@@ -39,6 +43,12 @@ export class DeliveryGate {
   clear(): void {
     this.last.clear();
   }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return false;
 }
 
 /** A fixed-capacity ring of the standby's recent changes (hot mode), oldest overwritten first. */

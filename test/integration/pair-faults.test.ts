@@ -126,7 +126,11 @@ async function expectFailover(r: Rig, faultAt: number, limitMs: number): Promise
 /** Monotonic always; in hot mode also without a hole, unless both servers were down (nothing to replay). */
 function assertCounterIntegrity(r: Rig, allowHoles = false): void {
   const values = r.counters();
-  for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1], `no duplicate or going back: ${values[i - 1]} then ${values[i]}`);
+  const counterMsgs = r.out.filter((m) => m.topic === 'counter');
+  for (let i = 1; i < values.length; i++) {
+    const context = () => counterMsgs.slice(Math.max(0, i - 4), i + 4).map((m) => `${m.payload}@${m.server}:${m.sourceTimestamp}`).join(' ');
+    assert.ok(values[i] > values[i - 1], `no duplicate or going back: ${values[i - 1]} then ${values[i]}: ${context()} (events: ${r.events.map((e) => `${e.kind}:${e.reason}`).join(' | ')})`);
+  }
   if (r.mode === 'hot' && !allowHoles) {
     const gaps = holes(values);
     const around = gaps.map(([a]) => r.out.filter((m) => m.topic === 'counter' && Math.abs((m.payload as number) - a) <= 3).map((m) => `${m.payload}@${m.server}`).join(' '));
