@@ -50,6 +50,11 @@ export interface PairOptions {
   streamLagMs?: number;
   /** Cold mode: how often the primary is probed while the secondary is active. */
   probeIntervalMs?: number;
+  /**
+   * At start, the primary is waited for (and retried) this long before the secondary is used:
+   * servers deployed with the pair, or restarting with it, are given a moment. Default 2000 ms.
+   */
+  startupGraceMs?: number;
   clock?: Clock;
 }
 
@@ -155,6 +160,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private lastConditionSwitchAt = -Infinity;
   private conditionTimer?: TimerHandle;
   private bothBadReported = false;
+  private startedAt = 0;
+  private graceTimer?: TimerHandle;
 
   constructor(options: PairOptions, drivers: Record<ServerRole, EndpointDriver>) {
     super();
@@ -173,6 +180,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       reconnectMaxMs: options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX,
       hotBufferSize: options.hotBufferSize ?? 100_000,
       probeIntervalMs: options.probeIntervalMs ?? Math.max(options.pingIntervalMs, 2000),
+      startupGraceMs: options.startupGraceMs ?? 2000,
       streamLagMs: options.streamLagMs,
     };
     this.standbyRing = new ChangeRing(this.opts.hotBufferSize);
@@ -214,6 +222,16 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.startedAt = this.clock.now();
+    if (this.opts.startupGraceMs > 0) {
+      this.graceTimer = this.clock.setTimeout(() => {
+        this.graceTimer = undefined;
+        this.reevaluate();
+        if (this.mode === 'cold' && this.active === null && !this.servers.secondary.connected && this.servers.secondary.state !== 'connecting' && !this.servers.primary.connected) {
+          this.connect('secondary');
+        }
+      }, this.opts.startupGraceMs);
+    }
     if (this.mode === 'cold') {
       this.servers.secondary.reason = 'standby (cold mode)';
       this.connect(this.preferredTarget());
@@ -229,6 +247,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.clock.clearTimeout(this.promotionTimer);
     this.clock.clearTimeout(this.probeTimer);
     this.clock.clearTimeout(this.conditionTimer);
+    this.clock.clearTimeout(this.graceTimer);
     this.accountActiveTime();
     const closing: Promise<void>[] = [];
     for (const role of SERVER_ROLES) {
@@ -461,6 +480,11 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     // Cold: one connection at a time. Losing the active (or the one being connected) means
     // trying the other; the two are tried in turn ("ping-pong") until one answers.
     const other = otherRole(role);
+    if (role === 'primary' && this.inStartupGrace()) {
+      // Start-up: the primary may just not be listening yet; keep trying it for a moment.
+      this.scheduleReconnect(role);
+      return;
+    }
     if (this.active === role || this.active === null) {
       if (this.active === role) this.setActive(null);
       const pinned = this.pinnedRole();
@@ -738,7 +762,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       const sec = this.score('secondary');
       let pick: ServerRole | null = null;
       if (p > 0 && p >= sec) pick = 'primary';
-      else if (sec > 0 && (!this.primaryPending() || this.lastActiveRole !== null)) pick = 'secondary';
+      else if (sec > 0 && ((!this.primaryPending() && !this.inStartupGrace()) || this.lastActiveRole !== null)) pick = 'secondary';
       else if (p > 0) pick = 'primary';
       if (!pick) return null;
       const known = pick === this.lastActiveRole || this.lastActiveRole === null || pending === pick;
@@ -804,6 +828,11 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       this.conditionTimer = undefined;
       this.reevaluate();
     }, ms);
+  }
+
+  /** Nothing was ever active and the start-up grace is still running. */
+  private inStartupGrace(): boolean {
+    return this.lastActiveRole === null && this.graceTimer !== undefined && this.pinnedRole() !== 'secondary';
   }
 
   /** The primary is on its way (connecting, or connected with its items being created). */
@@ -872,9 +901,9 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     } else {
       this.standbyRing.clear();
     }
-    if (this.mode === 'cold' && from && from !== to && this.servers[from].connected) {
+    if (this.mode === 'cold' && this.servers[otherRole(to)].connected) {
       // Make-before-break: the old server is released only now that the new one is active.
-      this.releaseColdStandby(from);
+      this.releaseColdStandby(otherRole(to));
     }
     this.syncItems(to);
   }
