@@ -83,10 +83,10 @@ function flowFor(mode: ConnectionMode, output: 'change' | 'batch', primaryUrl: s
       securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', mode, pingInterval: 1000, pingTimeout: 1000, autoPromote: true, holdOff: 10000, reconnectMax: 5000,
     },
     {
-      id: 'bench-source', type: 'redundant-source', z: 'bench-tab', pair: 'bench-pair', samplingInterval: samplingMs, output,
+      id: 'bench-source', type: 'redundant-source', z: 'bench-tab', x: 200, y: 100, pair: 'bench-pair', samplingInterval: samplingMs, output,
       items: Array.from({ length: items }, (_, i) => ({ id: bulkItemId(i) })), wires: [['bench-sink']],
     },
-    { id: 'bench-sink', type: 'bench-sink', z: 'bench-tab', wires: [] },
+    { id: 'bench-sink', type: 'bench-sink', z: 'bench-tab', x: 400, y: 100, wires: [] },
   ];
 }
 

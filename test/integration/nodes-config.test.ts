@@ -1,0 +1,168 @@
+// Bad configuration and lifecycle, in the real runtime against real simulators: a clear error
+// and a red status, the rest of the flow unaffected; credentials kept out of the flow; every
+// socket and timer released on redeploy.
+import assert from 'node:assert/strict';
+import type { RedundantPair } from '../../lib/core/pair';
+import { OpcuaSimulator, SIM_ITEMS } from '../../lib/sim/opcua-simulator';
+import { collect, helper, loadFlow, loggedErrors, openHandles, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
+import { freePort } from '../helpers/ports';
+
+interface StatusCall {
+  thisValue: { id: string };
+  args: Array<{ fill?: string; shape?: string; text?: string }>;
+}
+
+/** Every status a node has shown, in order (the test helper spies on Node.status). */
+function statusesOf(id: string): Array<{ fill?: string; text?: string }> {
+  const spy = helper.getNode(id).status as { getCalls(): StatusCall[] };
+  return spy
+    .getCalls()
+    .filter((c) => c.thisValue.id === id)
+    .map((c) => c.args[0]);
+}
+
+function lastStatus(id: string): { fill?: string; text?: string } | undefined {
+  const all = statusesOf(id);
+  return all[all.length - 1];
+}
+
+function pairDef(id: string, name: string, primary: string, secondary: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'redundant-pair', name, protocol: 'opcua', primaryEndpoint: primary, secondaryEndpoint: secondary, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', mode: 'hot', pingInterval: 300, pingTimeout: 300, autoPromote: true, holdOff: 1000, reconnectMax: 1000, ...extra };
+}
+
+function sourceDef(id: string, pair: string, items: Array<{ id: string; name?: string }>, wire: string): Record<string, unknown> {
+  return { id, type: 'redundant-source', pair, items, samplingInterval: 0, output: 'change', wires: [[wire]] };
+}
+
+describe('redundant-pair and redundant-source: configuration and lifecycle', function () {
+  this.timeout(30_000);
+  let primary: OpcuaSimulator;
+  let secondary: OpcuaSimulator;
+
+  before(async function () {
+    primary = new OpcuaSimulator({ port: await freePort(), name: 'cfg-primary', users: [{ user: 'operator', password: 's3cret' }] });
+    secondary = new OpcuaSimulator({ port: await freePort(), name: 'cfg-secondary', users: [{ user: 'operator', password: 's3cret' }] });
+    await Promise.all([primary.start(), secondary.start()]);
+  });
+  after(async function () {
+    await Promise.all([primary.stop(), secondary.stop()]);
+  });
+  beforeEach(async function () {
+    await startServer();
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await stopServer();
+  });
+
+  it('a malformed endpoint gives a clear error and a red status; a good pair beside it keeps working', async function () {
+    await loadFlow([pairModule, sourceModule], [
+      pairDef('bad', 'bad-pair', 'http://not-opc-ua', secondary.endpointUrl),
+      sourceDef('badsrc', 'bad', [{ id: SIM_ITEMS.counter }], 'badout'),
+      { id: 'badout', type: 'helper', wires: [] },
+      pairDef('good', 'good-pair', primary.endpointUrl, secondary.endpointUrl),
+      sourceDef('goodsrc', 'good', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'goodout'),
+      { id: 'goodout', type: 'helper', wires: [] },
+    ]);
+    const good = collect('goodout');
+    await waitFor(() => good.length >= 3, 10_000, 'data through the good pair');
+    const errors = loggedErrors().join('\n');
+    assert.match(errors, /primary endpoint: "http:\/\/not-opc-ua" is not an OPC UA endpoint URL/);
+    const status = lastStatus('badsrc');
+    assert.equal(status?.fill, 'red');
+    assert.match(status?.text ?? '', /config: .*not an OPC UA endpoint URL/);
+  });
+
+  it('no items, or an invalid node id, is a configuration error', async function () {
+    await loadFlow([pairModule, sourceModule], [
+      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl),
+      sourceDef('none', 'p', [], 'o1'),
+      sourceDef('invalid', 'p', [{ id: 'ns=1;x=nonsense' }], 'o2'),
+      { id: 'o1', type: 'helper', wires: [] },
+      { id: 'o2', type: 'helper', wires: [] },
+    ]);
+    const errors = loggedErrors().join('\n');
+    assert.match(errors, /no items configured/);
+    assert.match(errors, /invalid node id: ns=1;x=nonsense/);
+    assert.equal(lastStatus('none')?.fill, 'red');
+    assert.equal(lastStatus('invalid')?.fill, 'red');
+    // a message to a misconfigured node fails clearly too (Catch-able)
+    helper.getNode('invalid').receive({ topic: 'x', payload: 1 });
+    await waitFor(() => loggedErrors().length > 2, 2000, 'the input error');
+  });
+
+  it('an item unknown to the server is reported and the other items still flow', async function () {
+    await loadFlow([pairModule, sourceModule], [
+      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl),
+      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }, { id: 'ns=1;s=Does.Not.Exist', name: 'ghost' }], 'out'),
+      { id: 'out', type: 'helper', wires: [] },
+    ]);
+    const out = collect('out');
+    await waitFor(() => out.filter((m) => m.topic === 'counter').length >= 3, 10_000, 'counter data');
+    await waitFor(() => /refused/.test(lastStatus('src')?.text ?? ''), 5000, 'the refused item on the status', () => statusesOf('src'));
+    assert.equal(lastStatus('src')?.fill, 'yellow');
+  });
+
+  it('an unreachable host ends red with the reason, and recovers without a redeploy', async function () {
+    const port = await freePort();
+    const late = new OpcuaSimulator({ port, name: 'late' });
+    const port2 = await freePort();
+    await loadFlow([pairModule, sourceModule], [
+      pairDef('p', 'p', late.endpointUrl, `opc.tcp://127.0.0.1:${port2}/UA/Simulator`),
+      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+      { id: 'out', type: 'helper', wires: [] },
+    ]);
+    const pair = helper.getNode('p').pair as RedundantPair;
+    await waitFor(() => lastStatus('src')?.fill === 'red', 8000, 'a red status', () => statusesOf('src'));
+    assert.match(lastStatus('src')?.text ?? '', /no server: connect failed: connection refused/);
+    helper.getNode('src').receive({ topic: 'counter', payload: 5 });
+    await waitFor(() => loggedErrors().some((e) => /no active server/.test(e)), 3000, 'a Catch-able write error');
+    const out = collect('out');
+    await late.start();
+    try {
+      await waitFor(() => pair.getActive() === 'primary' && out.length > 0, 15_000, 'recovery once the server is there', () => pair.status());
+      assert.equal(lastStatus('src')?.fill, 'green');
+    } finally {
+      await late.stop();
+    }
+  });
+
+  it('logs in with user/password from credentials, never from the flow JSON', async function () {
+    const flow = [
+      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
+      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+      { id: 'out', type: 'helper', wires: [] },
+    ];
+    assert.ok(!JSON.stringify(flow).includes('s3cret'));
+    await loadFlow([pairModule, sourceModule], flow, { p: { user: 'operator', password: 's3cret' } });
+    const out = collect('out');
+    await waitFor(() => out.length >= 2, 10_000, 'data with a user login');
+  });
+
+  it('a wrong password is a clear error on the status', async function () {
+    await loadFlow([pairModule, sourceModule], [
+      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
+      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter }], 'out'),
+      { id: 'out', type: 'helper', wires: [] },
+    ], { p: { user: 'operator', password: 'wrong' } });
+    await waitFor(() => /login refused|BadUserAccessDenied|BadIdentityToken/.test(lastStatus('src')?.text ?? ''), 10_000, 'a login error on the status', () => statusesOf('src'));
+    assert.equal(lastStatus('src')?.fill, 'red');
+  });
+
+  it('releases every socket and timer on redeploy', async function () {
+    await sleep(300);
+    const before = openHandles();
+    for (let round = 0; round < 2; round++) {
+      await loadFlow([pairModule, sourceModule], [
+        pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl),
+        sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+        { id: 'out', type: 'helper', wires: [] },
+      ]);
+      const out = collect('out');
+      await waitFor(() => out.length >= 3, 10_000, 'data');
+      await helper.unload();
+    }
+    await waitFor(() => openHandles().sockets <= before.sockets, 5000, 'sockets released', () => ({ before, now: openHandles(), resources: process.getActiveResourcesInfo() }));
+    await waitFor(() => openHandles().timers <= before.timers, 5000, 'timers released', () => ({ before, now: openHandles() }));
+  });
+});
