@@ -18,6 +18,7 @@ export function pairNodeStatus(status: PairStatus): NodeStatus {
   }
   const p = status.servers.primary;
   const s = status.servers.secondary;
+  if (p.state === 'idle' && s.state === 'idle') return { fill: 'yellow', shape: 'ring', text: 'starting' };
   if (p.state === 'connecting' || s.state === 'connecting') {
     if (p.state !== 'down' || s.state !== 'down') return { fill: 'yellow', shape: 'ring', text: 'connecting' };
   }

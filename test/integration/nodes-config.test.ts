@@ -75,9 +75,9 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('no items, or an invalid node id, is a configuration error', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl),
-      sourceDef('none', 'p', [], 'o1'),
-      sourceDef('invalid', 'p', [{ id: 'ns=1;x=nonsense' }], 'o2'),
+      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+      sourceDef('none', 'pair-x', [], 'o1'),
+      sourceDef('invalid', 'pair-x', [{ id: 'ns=1;x=nonsense' }], 'o2'),
       { id: 'o1', type: 'helper', wires: [] },
       { id: 'o2', type: 'helper', wires: [] },
     ]);
@@ -93,8 +93,8 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('an item unknown to the server is reported and the other items still flow', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl),
-      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }, { id: 'ns=1;s=Does.Not.Exist', name: 'ghost' }], 'out'),
+      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+      sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }, { id: 'ns=1;s=Does.Not.Exist', name: 'ghost' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ]);
     const out = collect('out');
@@ -108,12 +108,12 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     const late = new OpcuaSimulator({ port, name: 'late' });
     const port2 = await freePort();
     await loadFlow([pairModule, sourceModule], [
-      pairDef('p', 'p', late.endpointUrl, `opc.tcp://127.0.0.1:${port2}/UA/Simulator`),
-      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+      pairDef('pair-x', 'line-pair', late.endpointUrl, `opc.tcp://127.0.0.1:${port2}/UA/Simulator`),
+      sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ]);
-    const pair = helper.getNode('p').pair as RedundantPair;
-    await waitFor(() => lastStatus('src')?.fill === 'red', 8000, 'a red status', () => statusesOf('src'));
+    const pair = helper.getNode('pair-x').pair as RedundantPair;
+    await waitFor(() => lastStatus('src')?.fill === 'red' && /connection refused/.test(lastStatus('src')?.text ?? ''), 8000, 'a red status with the reason', () => statusesOf('src'));
     assert.match(lastStatus('src')?.text ?? '', /no server: connect failed: connection refused/);
     helper.getNode('src').receive({ topic: 'counter', payload: 5 });
     await waitFor(() => loggedErrors().some((e) => /no active server/.test(e)), 3000, 'a Catch-able write error');
@@ -129,22 +129,22 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('logs in with user/password from credentials, never from the flow JSON', async function () {
     const flow = [
-      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
-      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
+      sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ];
     assert.ok(!JSON.stringify(flow).includes('s3cret'));
-    await loadFlow([pairModule, sourceModule], flow, { p: { user: 'operator', password: 's3cret' } });
+    await loadFlow([pairModule, sourceModule], flow, { 'pair-x': { user: 'operator', password: 's3cret' } });
     const out = collect('out');
     await waitFor(() => out.length >= 2, 10_000, 'data with a user login');
   });
 
   it('a wrong password is a clear error on the status', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
-      sourceDef('src', 'p', [{ id: SIM_ITEMS.counter }], 'out'),
+      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
+      sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
-    ], { p: { user: 'operator', password: 'wrong' } });
+    ], { 'pair-x': { user: 'operator', password: 'wrong' } });
     await waitFor(() => /login refused|BadUserAccessDenied|BadIdentityToken/.test(lastStatus('src')?.text ?? ''), 10_000, 'a login error on the status', () => statusesOf('src'));
     assert.equal(lastStatus('src')?.fill, 'red');
   });
@@ -154,8 +154,8 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     const before = openHandles();
     for (let round = 0; round < 2; round++) {
       await loadFlow([pairModule, sourceModule], [
-        pairDef('p', 'p', primary.endpointUrl, secondary.endpointUrl),
-        sourceDef('src', 'p', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+        pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+        sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
         { id: 'out', type: 'helper', wires: [] },
       ]);
       const out = collect('out');
