@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
+import { runLogBench } from './log-cost';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     }
   }
 
+
+  if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));

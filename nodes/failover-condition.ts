@@ -2,7 +2,7 @@
 // manual switching (force-primary / force-secondary / auto, like Citect's IODeviceControl) and
 // external health inputs. Each server is judged on its own data, so the pair never fails over to a
 // server on which the same condition holds.
-import { ConditionMonitor, type ConditionSpec, validateCondition } from '../lib/core/conditions';
+import { ConditionMonitor, type ConditionSpec, validateConditions } from '../lib/core/conditions';
 import { realClock } from '../lib/core/clock';
 import { errorText } from '../lib/core/pair';
 import { type DataChange, type PairStatus, SERVER_ROLES, type ServerRole, SWITCH_CONTROLS, type SwitchControl } from '../lib/core/types';
@@ -27,10 +27,8 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const problems: string[] = [];
     if (!pairNode) problems.push(t('failover-condition.errors.noPair'));
     if (pairNode?.configError) problems.push(pairNode.configError);
-    specs.forEach((spec, i) => {
-      const err = validateCondition(spec);
-      if (err) problems.push(`condition ${i + 1}${spec && spec.name ? ` (${spec.name})` : ''}: ${err}`);
-    });
+    const specsErr = validateConditions(specs);
+    if (specsErr) problems.push(specsErr);
     if (!Number.isFinite(minSwitchIntervalMs) || minSwitchIntervalMs < 0) problems.push(`minimum time between switches must be ≥ 0 ms (got ${String(def.minSwitchInterval)})`);
     if (problems.length > 0 || !pairNode?.pair) {
       const text = problems.join('; ') || t('failover-condition.errors.noPair');
