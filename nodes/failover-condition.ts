@@ -42,6 +42,8 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const holdingNow: Record<ServerRole, Map<string, string>> = { primary: new Map(), secondary: new Map() };
     let lastStatus: PairStatus | undefined;
     let warmReadBusy = false;
+    const resetAt: Record<ServerRole, number> = { primary: 0, secondary: 0 };
+    const settleMs = Math.max(500, 2 * samplingIntervalMs);
     const lastReadTs = new Map<string, number | undefined>();
     if (minSwitchIntervalMs > 0) pair.setConditionSwitchInterval(minSwitchIntervalMs);
 
@@ -60,8 +62,10 @@ export = function registerFailoverCondition(RED: RedAPI): void {
 
     /** Judges both servers, tells the pair, and emits a message per condition that fired or cleared. */
     const evaluate = () => {
+      const checkedAt = Date.now();
       for (const role of SERVER_ROLES) {
-        const known = monitor.knows(role);
+        // A server that just (re)connected has not sent its condition items yet: not judged.
+        const known = monitor.knows(role) && checkedAt - resetAt[role] >= settleMs;
         const holding = known ? monitor.holding(role) : [];
         pair.setConditions(node.id, role, holding, known);
         const now = new Map(holding.map((h) => [h.name, h.reason]));
@@ -119,7 +123,10 @@ export = function registerFailoverCondition(RED: RedAPI): void {
 
     // Servers that (re)connect are judged from then on, not from data of an old connection.
     const onEvent = (e: { kind: string; server?: ServerRole }) => {
-      if (e.kind === 'connected' && e.server) monitor.resetServer(e.server);
+      if (e.kind === 'connected' && e.server) {
+        monitor.resetServer(e.server);
+        resetAt[e.server] = Date.now();
+      }
     };
 
     let checks = 0;
@@ -134,6 +141,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     pair.on('event', onEvent);
     pairNode.register(user);
     for (const role of SERVER_ROLES) if (pair.isConnected(role)) monitor.resetServer(role);
+    resetAt.primary = resetAt.secondary = Date.now();
     showStatus();
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {

@@ -204,7 +204,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       conditions: [],
       conditionOwners: new Map(),
       leftForCondition: false,
-      conditionsKnown: false,
+      // No failover-condition watches this server: nothing holds on it.
+      conditionsKnown: true,
       queue: Promise.resolve(),
       probing: false,
     });
@@ -777,6 +778,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       // Never to a server on which the same condition holds. A cold standby cannot be judged
       // until connected: it is tried unless it was itself left for a condition.
       const coldCandidate = this.mode === 'cold' && !this.servers[other].connected && this.servers[other].state === 'idle' && !this.servers[other].leftForCondition;
+      // A standby whose conditions are not judged yet (just connected) is no target yet.
+      if (b >= 2 && !this.servers[other].conditionsKnown) return null;
       if (b >= 2 || coldCandidate) {
         const wait = this.lastConditionSwitchAt + this.conditionSwitchIntervalMs - this.clock.now();
         if (wait > 0) {
