@@ -124,9 +124,9 @@ export = function registerDiagnostics(RED: RedAPI): void {
       return { topic: 'status', payload: statusRows(statuses), metrics: Object.fromEntries(statuses.map((s) => [s.pair, pairMetrics(s)])) };
     };
 
-    const listMessage = (events?: LoggedEvent[]): NodeMessage => {
+    const listMessage = (events?: LoggedEvent[], topic = 'events'): NodeMessage => {
       const list = events ?? log.query({ limit: listSize });
-      return { topic: 'events', payload: list.slice().reverse().map(eventRow), events: list };
+      return { topic, payload: list.slice().reverse().map(eventRow), events: list };
     };
 
     let statusTimer: NodeJS.Timeout | undefined;
@@ -176,7 +176,7 @@ export = function registerDiagnostics(RED: RedAPI): void {
             limit: q.limit ?? listSize,
           };
           for (const k of f.kinds ?? []) if (!EVENT_KINDS.includes(k)) throw new Error(t('redundancy-diagnostics.errors.badKind', { kind: k }));
-          send([null, null, listMessage(log.query(f))]);
+          send([null, null, listMessage(log.query(f), 'query')]);
         } else if (topic === 'clear') {
           log.clear();
           showStatus();

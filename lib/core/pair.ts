@@ -882,17 +882,18 @@ export class RedundantPair extends EventEmitter<PairEvents> {
    */
   private switchTo(to: ServerRole, kind: SwitchKind, reason: string): void {
     const from = this.active ?? this.lastActiveRole;
-    if (kind !== 'activate' && this.pendingSwitch?.to !== to) {
-      this.decideSwitch(kind, to, reason, kind === 'failover' && from ? this.detectMs(from) : undefined);
-    }
+    // The decision's event goes out once the switch has taken effect (listeners read the status).
+    const announce = kind !== 'activate' && this.pendingSwitch?.to !== to ? this.decideSwitch(kind, to, reason, kind === 'failover' && from ? this.detectMs(from) : undefined, false) : undefined;
     const target = this.servers[to];
     if (!(target.connected && target.itemsApplied)) {
       if (this.active !== null && this.score(this.active) === 0) this.setActive(null);
+      announce?.();
       if (!target.connected && target.state !== 'connecting') this.connect(to);
       return;
     }
     const recovering = this.active === null && this.bothDownReported;
     this.setActive(to);
+    announce?.();
     if (recovering) {
       this.bothDownReported = false;
       this.emitEvent('recovered', 'info', `the ${to} is active again after both servers were down`, { to });
@@ -911,7 +912,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.syncItems(to);
   }
 
-  private decideSwitch(kind: RedundancyEventKind, to: ServerRole, reason: string, detectMs?: number): void {
+  /** Records a switch decision; its event is emitted now, or by the returned function. */
+  private decideSwitch(kind: RedundancyEventKind, to: ServerRole, reason: string, detectMs?: number, emitNow = true): () => void {
     const from = this.active ?? this.lastActiveRole;
     if (from && from !== to && this.servers[from].conditions.length > 0 && this.servers[from].state !== 'down') {
       this.lastConditionSwitchAt = this.clock.now();
@@ -921,7 +923,9 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.lastSwitchReason = reason;
     this.pendingSwitch = { kind, to, decidedAt: this.clock.now() };
     this.writeRedirectReported = false;
-    this.emitEvent(kind, kind === 'failover' ? 'error' : 'warning', reason, { from, to, detectMs });
+    const emit = () => this.emitEvent(kind, kind === 'failover' ? 'error' : 'warning', reason, { from, to, detectMs });
+    if (emitNow) emit();
+    return emit;
   }
 
   private releaseColdStandby(role: ServerRole): void {
