@@ -27,7 +27,7 @@ if (!linked) {
   symlinkSync(root, link, 'dir');
 }
 const flows = join(userDir, 'flows.json');
-if (reset || !existsSync(flows)) copyFileSync(join(root, 'examples', 'demo-dashboard.json'), flows);
+if (reset || !existsSync(flows)) copyFileSync(join(root, 'examples', '12 - Diagnostics to e-mail and dashboard.json'), flows);
 
 const nodeRed = join(root, 'node_modules', 'node-red', 'red.js');
 console.log(`Node-RED editor:  http://127.0.0.1:${port}/`);

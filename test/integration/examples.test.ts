@@ -5,11 +5,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedundantPair } from '../../lib/core/pair';
-import { collect, helper, loadFlow, pairModule, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
+import { collect, helper, loadFlow, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports */
 const simulatorModule = require('../../nodes/opcua-simulator');
+const conditionModule = require('../../nodes/failover-condition');
+const diagnosticsModule = require('../../nodes/redundancy-diagnostics');
+const emailModule = require('node-red-node-email/61-email.js');
+/* eslint-enable @typescript-eslint/no-require-imports */
+const MODULES = [pairModule, sourceModule, simulatorModule, conditionModule, diagnosticsModule, emailModule];
+const OURS = new Set(['tab', 'redundant-pair', 'redundant-source', 'opcua-simulator', 'failover-condition', 'redundancy-diagnostics', 'e-mail']);
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 type N = Record<string, unknown>;
@@ -18,11 +24,12 @@ async function prepare(flow: N[]): Promise<{ flow: N[]; ports: Map<number, numbe
   const ports = new Map<number, number>();
   for (const n of flow) if (n.type === 'opcua-simulator') ports.set(Number(n.port), await freePort());
   const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
+  // Core and dashboard nodes become helper nodes (flow nodes) or are left out (config nodes).
   const out = (JSON.parse(text) as N[])
-    .filter((n) => n.type !== 'comment')
+    .filter((n) => OURS.has(n.type as string) || n.wires !== undefined)
     .map((n) => {
       if (n.type === 'opcua-simulator') return { ...n, port: ports.get(Number(n.port)) };
-      if (n.type === 'debug' || n.type === 'inject') return { id: n.id, type: 'helper', z: n.z, name: n.name, payload: n.payload, topic: n.topic, x: n.x, y: n.y, wires: n.wires ?? [] };
+      if (!OURS.has(n.type as string)) return { id: n.id, type: 'helper', z: n.z, name: n.name, x: n.x, y: n.y, wires: n.wires ?? [] };
       return n;
     });
   return { flow: out, ports };
@@ -39,15 +46,42 @@ describe('examples run as imported', function () {
   });
 
   const files = readdirSync(EXAMPLES).filter((f) => /^0[1-3] .*\.json$/.test(f));
-  it('ships the three OPC UA pair examples', function () {
-    assert.equal(files.length, 3, files.join(', '));
+  it('ships the examples of MISSION.md done so far (1-4, 12)', function () {
+    assert.deepEqual(readdirSync(EXAMPLES).map((f) => f.slice(0, 2)).sort(), ['01', '02', '03', '04', '12']);
+  });
+
+  it('04 (failover conditions with e-mail): a stale primary fails over, the event is mail-ready', async function () {
+    const original = JSON.parse(readFileSync(join(EXAMPLES, '04 - Failover conditions with e-mail.json'), 'utf8')) as N[];
+    const { flow } = await prepare(original);
+    await loadFlow(MODULES, flow);
+    const pair = helper.getNode((flow.find((n) => n.type === 'redundant-pair') as N).id as string).pair as RedundantPair;
+    const mails = collect((original.find((n) => n.type === 'debug' && n.name === 'e-mail ready events') as N).id as string);
+    await waitFor(() => pair.getActive() === 'primary', 20_000, 'the pair on the primary', () => pair.status());
+    await sleep(1000);
+    const freeze = original.find((n) => n.type === 'inject' && n.payload === 'freeze') as N;
+    helper.getNode((freeze.wires as string[][])[0][0]).receive({ payload: 'freeze' });
+    await waitFor(() => pair.getActive() === 'secondary', 10_000, 'failover on the stale counter', () => pair.status());
+    await waitFor(() => mails.some((m) => /Failover to secondary/.test(String(m.topic))), 5000, 'a mail-ready failover message', () => mails.map((m) => m.topic));
+  });
+
+  it('12 (diagnostics to e-mail and dashboard, the npm start demo): status table and events flow', async function () {
+    const original = JSON.parse(readFileSync(join(EXAMPLES, '12 - Diagnostics to e-mail and dashboard.json'), 'utf8')) as N[];
+    const { flow } = await prepare(original);
+    await loadFlow(MODULES, flow);
+    const pair = helper.getNode((flow.find((n) => n.type === 'redundant-pair') as N).id as string).pair as RedundantPair;
+    const tableNode = original.find((n) => n.type === 'ui-table' && n.name === 'Pairs') as N;
+    const table = collect(tableNode.id as string);
+    await waitFor(() => pair.getActive() === 'primary', 20_000, 'the pair on the primary', () => pair.status());
+    const crash = original.find((n) => n.type === 'ui-button' && n.payload === 'crash') as N;
+    helper.getNode((crash.wires as string[][])[0][0]).receive({ payload: 'crash' });
+    await waitFor(() => table.some((m) => (m.payload as Array<{ active: string }>)[0]?.active === 'secondary'), 10_000, 'the status table showing the secondary');
   });
 
   for (const file of files) {
     it(`${file}: data flows, and "crash primary" fails over to the secondary`, async function () {
       const original = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as N[];
       const { flow } = await prepare(original);
-      await loadFlow([pairModule, sourceModule, simulatorModule], flow);
+      await loadFlow(MODULES, flow);
       const pairDef = flow.find((n) => n.type === 'redundant-pair') as N;
       const pair = helper.getNode(pairDef.id as string).pair as RedundantPair;
       const debugNode = original.find((n) => n.type === 'debug') as N;
