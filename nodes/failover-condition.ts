@@ -65,6 +65,12 @@ export = function registerFailoverCondition(RED: RedAPI): void {
       const checkedAt = Date.now();
       for (const role of SERVER_ROLES) {
         // A server that just (re)connected has not sent its condition items yet: not judged.
+        if (!pair.isConnected(role)) {
+          // A server that is down is down: its conditions are not judged (no "stale" on a dead
+          // server); they are judged afresh once it is back.
+          pair.setConditions(node.id, role, [], false);
+          continue;
+        }
         const known = monitor.knows(role) && checkedAt - resetAt[role] >= settleMs;
         const holding = known ? monitor.holding(role) : [];
         pair.setConditions(node.id, role, holding, known);

@@ -8,7 +8,7 @@ import { EventDigest } from '../lib/core/digest';
 import { type EventFilter, EventLog, type LoggedEvent, matchesFilter } from '../lib/core/event-log';
 import { pairHub } from '../lib/core/hub';
 import { errorText } from '../lib/core/pair';
-import { pairMetrics, statusRows } from '../lib/core/status-table';
+import { formatLocalDateTime, pairMetrics, statusRows } from '../lib/core/status-table';
 import { DEFAULT_BODY, DEFAULT_SUBJECT, renderEvent, validateTemplate } from '../lib/core/templates';
 import { EVENT_KINDS, type PairStatus, type RedundancyEvent, type RedundancyEventKind, type Severity } from '../lib/core/types';
 import { SqliteEventStore } from '../lib/store/sqlite-event-store';
@@ -37,7 +37,7 @@ function formatDuration(ms: number | undefined): string {
 function eventRow(e: LoggedEvent): Record<string, unknown> {
   return {
     id: e.id,
-    time: new Date(e.time).toISOString(),
+    time: formatLocalDateTime(e.time),
     pair: e.pair,
     kind: e.kind,
     severity: e.severity,

@@ -156,8 +156,9 @@ function demo(pPort = 4840, sPort = 4841) {
   const simP = simulator(t.id, 1010, 520, `primary server :${pPort}`, pPort);
   const simS = simulator(t.id, 1010, 600, `secondary server :${sPort}`, sPort);
   const chart = { id: id('uic'), type: 'ui-chart', z: t.id, group: gValues.id, name: 'sine', label: 'Sine and random walk (from whichever server is active)', order: 2, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', xmin: '', xmax: '', yAxisLabel: '', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', bins: 10, action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 4, showLegend: true, removeOlder: '1', removeOlderUnit: '60', removeOlderPoints: '', colors: ['#0095FF', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#8C564B'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 5, className: '', interpolation: 'linear', x: 830, y: 160, wires: [[]] };
-  const counterText = text(gValues, 830, 80, 'Counter', 1, { format: '{{msg.payload}}  (from the {{msg.server}})' });
-  const route = { id: id('sw'), type: 'switch', z: t.id, name: 'by item', property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'counter', vt: 'str' }, { t: 'eq', v: 'sine', vt: 'str' }, { t: 'eq', v: 'random walk', vt: 'str' }], checkall: 'false', repair: false, outputs: 3, x: 600, y: 120, wires: [[counterText.id], [chart.id], [chart.id]] };
+  const counterText = text(gValues, 1010, 80, 'Counter', 1);
+  const withServer = { id: id('chg'), type: 'change', z: t.id, name: 'value (server)', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(payload) & "   from the " & server', tot: 'jsonata' }], x: 820, y: 80, wires: [[counterText.id]] };
+  const route = { id: id('sw'), type: 'switch', z: t.id, name: 'by item', property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'counter', vt: 'str' }, { t: 'eq', v: 'sine', vt: 'str' }, { t: 'eq', v: 'random walk', vt: 'str' }], checkall: 'false', repair: false, outputs: 3, x: 600, y: 120, wires: [[withServer.id], [chart.id], [chart.id]] };
   const src = source(t.id, 380, 120, p.id, [{ id: ITEMS.counter, name: 'counter' }, { id: ITEMS.sine, name: 'sine' }, { id: ITEMS.randomWalk, name: 'random walk' }], [route.id], { samplingInterval: 200 });
   const cond = {
     id: id('cond'), type: 'failover-condition', z: t.id, name: 'device link watch', pair: p.id, samplingInterval: 500, minSwitchInterval: 0,
@@ -176,7 +177,7 @@ function demo(pPort = 4840, sPort = 4841) {
   return [
     t,
     comment(t.id, 180, 40, 'Redundancy demo: open /dashboard/redundancy', 'Press "Fail primary" on the dashboard: the pair switches to the secondary and the values keep coming (msg.server tells where they come from). "Restore primary" brings it back; the pair returns to it after the 10 s hold-off. "Primary device link lost" keeps the primary server up but marks its device link bad: the failover condition switches to the secondary. The event log shows every transition with its reason and duration.'),
-    src, route, counterText, chart, p,
+    src, route, withServer, counterText, chart, p,
     diag, refresh, statusTable, eventsTable, mails, mailer, activeOf, activeText,
     comment(t.id, 1060, 240, 'E-mail: set the SMTP server, then enable', 'The e-mail node ships disabled so the flow deploys without a mail server. Open it, set server, port and login, enable it (the button at the bottom of its dialog) and deploy: every event that passes the diagnostics filter (and its rate limit) is mailed. The debug node shows the same messages meanwhile.'),
     cond, condDebug,

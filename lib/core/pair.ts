@@ -227,6 +227,10 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     if (this.opts.startupGraceMs > 0) {
       this.graceTimer = this.clock.setTimeout(() => {
         this.graceTimer = undefined;
+        for (const r of SERVER_ROLES) {
+          const srv = this.servers[r];
+          if (srv.state === 'down' && srv.failures > 0) this.emitEvent('connect-failed', 'error', `cannot connect to ${srv.driver.endpoint}: ${srv.reason.replace(/^connect failed: /, '')}`, { server: r });
+        }
         this.reevaluate();
         if (this.mode === 'cold' && this.active === null && !this.servers.secondary.connected && this.servers.secondary.state !== 'connecting' && !this.servers.primary.connected) {
           this.connect('secondary');
@@ -437,7 +441,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     const s = this.servers[role];
     s.failures++;
     this.setState(role, 'down', `connect failed: ${reason}`);
-    if (s.failures === 1) this.emitEvent('connect-failed', 'error', `cannot connect to ${s.driver.endpoint}: ${reason}`, { server: role });
+    // During the start-up grace a server that is not listening yet is normal (deployed together).
+    if (s.failures === 1 && !this.inStartup()) this.emitEvent('connect-failed', 'error', `cannot connect to ${s.driver.endpoint}: ${reason}`, { server: role });
     this.afterServerLoss(role);
   }
 
@@ -833,6 +838,11 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     }, ms);
   }
 
+  /** Nothing was ever active and the start-up grace is still running (any server). */
+  private inStartup(): boolean {
+    return this.lastActiveRole === null && this.graceTimer !== undefined;
+  }
+
   /** Nothing was ever active and the start-up grace is still running. */
   private inStartupGrace(): boolean {
     return this.lastActiveRole === null && this.graceTimer !== undefined && this.pinnedRole() !== 'secondary';
@@ -955,7 +965,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   }
 
   private checkBothDown(): void {
-    if (this.active !== null || this.bothDownReported || !this.started) return;
+    if (this.active !== null || this.bothDownReported || !this.started || this.inStartup()) return;
     const bothTried = SERVER_ROLES.every((r) => this.servers[r].state === 'down');
     if (bothTried) {
       this.bothDownReported = true;

@@ -227,9 +227,9 @@ export class OpcuaDriver implements EndpointDriver {
     const conn: Connection = { client, session, groups: [], items: new Map(), byHandle: new Map(), publishingIntervalMs: 0, lost: false, closing: false };
     this.conn = conn;
     const lost = (reason: string, graceful = false) => this.reportLost(conn, reason, graceful);
-    client.on('connection_lost', () => lost('connection lost'));
-    client.on('close', (err?: Error | null) => lost(err ? `connection closed: ${err.message}` : 'connection closed'));
-    client.on('start_reconnection', () => lost('connection broken'));
+    client.on('connection_lost', () => lost('socket closed'));
+    client.on('close', (err?: Error | null) => lost(err ? `socket closed (${err.message})` : 'socket closed'));
+    client.on('start_reconnection', () => lost('secure channel broken'));
     session.on('session_closed', (status: { name?: string }) => lost(`session closed by the server (${status?.name ?? 'unknown'})`));
   }
 
