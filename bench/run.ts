@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
+import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
@@ -31,13 +32,14 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!only || only === 'throughput') {
+  if (!only || only === 'throughput' || only === 'conditions') {
     const nr = await startNodeRed();
     try {
       const windowMs = quick ? 3000 : 10_000;
       const warmupMs = quick ? 1500 : 3000;
-      results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs)));
-      if (!quick) results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs)));
+      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs)));
+      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs)));
+      if (!only || only === 'conditions') results.log.push(...(await runConditionSwitch(nr, quick ? 1 : 3)));
     } finally {
       await nr.stop();
     }
@@ -51,8 +53,9 @@ async function main(): Promise<void> {
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
   console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'changes_per_s', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k', 'ratio', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
-    console.log('\ndiagnostics');
-    console.log(table(results.log as Array<Record<string, unknown>>, Object.keys(results.log[0] as object)));
+    console.log('\ndiagnostics and conditions');
+    const rows = results.log as Array<Record<string, unknown>>;
+    console.log(table(rows.map((r) => ({ metric: r.metric, case: r.condition ?? `max ${r.max_events}`, value: r.value ?? r.condition_switch_ms })), ['metric', 'case', 'value']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
