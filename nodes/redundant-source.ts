@@ -72,20 +72,13 @@ export = function registerRedundantSource(RED: RedAPI): void {
       if (batch) {
         const mine = changes.filter((c) => topicOf.has(c.item));
         if (mine.length === 0) return;
-        node.send({
-          topic: pair.name,
-          pair: pair.name,
-          server: mine[0].server,
-          payload: mine.map((c) => ({
-            item: c.item,
-            name: topicOf.get(c.item),
-            value: c.value,
-            statusCode: c.statusCode,
-            quality: quality(c),
-            sourceTimestamp: c.sourceTimestamp,
-            serverTimestamp: c.serverTimestamp,
-          })),
-        });
+        // The delivered change objects themselves, named: no copy per change at high rates.
+        for (const c of mine) {
+          const named = c as DeliveredChange & { name?: string; quality?: Quality };
+          named.name = topicOf.get(c.item);
+          named.quality = quality(c);
+        }
+        node.send({ topic: pair.name, pair: pair.name, server: mine[0].server, payload: mine });
         return;
       }
       for (const c of changes) {

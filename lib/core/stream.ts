@@ -95,11 +95,18 @@ export class ChangeRing {
   }
 }
 
-/** Stamps changes with their server and filters them through the gate. */
+/**
+ * Stamps changes with their server and filters them through the gate. The change objects are
+ * the drivers' own, made for this one delivery: they are stamped in place, not copied (this is
+ * the hot path: 10 000 changes/s and more).
+ */
 export function admitAll(gate: DeliveryGate, server: ServerRole, changes: DataChange[]): DeliveredChange[] {
   const out: DeliveredChange[] = [];
   for (const c of changes) {
-    if (gate.admit(server, c)) out.push({ ...c, server });
+    if (gate.admit(server, c)) {
+      (c as DeliveredChange).server = server;
+      out.push(c as DeliveredChange);
+    }
   }
   return out;
 }

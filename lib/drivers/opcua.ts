@@ -81,13 +81,24 @@ export function variantValue(v: Variant | undefined): unknown {
   return value;
 }
 
+/** Status code names by value: the name lookup is not free, and 10 000 changes/s repeat a few. */
+const statusNames = new Map<number, { name: string; good: boolean }>();
+function statusOf(sc: { value: number; name: string; isGood(): boolean }): { name: string; good: boolean } {
+  let s = statusNames.get(sc.value);
+  if (!s) {
+    s = { name: sc.name, good: sc.isGood() };
+    statusNames.set(sc.value, s);
+  }
+  return s;
+}
+
 function toChange(item: string, dv: DataValue): DataChange {
-  const sc = dv.statusCode ?? StatusCodes.Good;
+  const status = statusOf(dv.statusCode ?? StatusCodes.Good);
   return {
     item,
     value: variantValue(dv.value),
-    statusCode: sc.name,
-    good: sc.isGood(),
+    statusCode: status.name,
+    good: status.good,
     sourceTimestamp: dv.sourceTimestamp ? dv.sourceTimestamp.getTime() : undefined,
     serverTimestamp: dv.serverTimestamp ? dv.serverTimestamp.getTime() : undefined,
   };
