@@ -177,6 +177,18 @@ describe('redundancy-diagnostics (real runtime, real servers)', function () {
     }
   });
 
+  it('the editor button clears the log (POST on httpAdmin)', async function () {
+    await loadFlow([pairModule, sourceModule, diagnosticsModule], flow({}));
+    const pair = helper.getNode('pair-d').pair as RedundantPair;
+    await waitFor(() => pair.getActive() === 'primary', 10_000, 'the pair up');
+    pair.logEvent('write-rejected', 'error', 'something to clear');
+    const log = helper.getNode('diag').eventLog as { size(): number };
+    await waitFor(() => log.size() > 0, 2000, 'events in the log');
+    await helper.request().post('/redundancy-diagnostics/diag/clear').expect(200);
+    assert.equal(log.size(), 0);
+    await helper.request().post('/redundancy-diagnostics/nope/clear').expect(404);
+  });
+
   it('digests a flood: the first events singly, the rest in one message', async function () {
     await loadFlow([pairModule, sourceModule, diagnosticsModule], flow({ kinds: ['write-rejected'], rateLimit: 2, rateWindow: 500 }));
     const pair = helper.getNode('pair-d').pair as RedundantPair;
