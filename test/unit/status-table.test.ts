@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { formatDuration, pairMetrics, statusRows } from '../../lib/core/status-table';
 import type { PairStatus, RedundancyEvent } from '../../lib/core/types';
+import { pinTimezone } from '../helpers/timezone';
 
 // 2023-11-14T22:13:20.000Z = 23:13:20 in Berlin (CET).
 const T = 1_700_000_000_000;
@@ -52,15 +53,7 @@ const fresh: PairStatus = {
 };
 
 describe('status table', () => {
-  let savedTz: string | undefined;
-  before(() => {
-    savedTz = process.env.TZ;
-    process.env.TZ = 'Europe/Berlin';
-  });
-  after(() => {
-    if (savedTz === undefined) delete process.env.TZ;
-    else process.env.TZ = savedTz;
-  });
+  pinTimezone('Europe/Berlin');
 
   it('rows for ui-table, exactly', () => {
     assert.deepEqual(statusRows([line1, line2, fresh]), [

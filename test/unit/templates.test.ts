@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import Mustache from 'mustache';
 import { DEFAULT_BODY, DEFAULT_SUBJECT, eventView, renderEvent, validateTemplate } from '../../lib/core/templates';
 import type { PairStatus, RedundancyEvent } from '../../lib/core/types';
+import { pinTimezone } from '../helpers/timezone';
 
 // 2023-11-14T22:13:20.000Z = 23:13:20 in Berlin (CET).
 const T = 1_700_000_000_000;
@@ -29,15 +30,7 @@ const status: PairStatus = {
 };
 
 describe('e-mail templates', () => {
-  let savedTz: string | undefined;
-  before(() => {
-    savedTz = process.env.TZ;
-    process.env.TZ = 'Europe/Berlin';
-  });
-  after(() => {
-    if (savedTz === undefined) delete process.env.TZ;
-    else process.env.TZ = savedTz;
-  });
+  pinTimezone('Europe/Berlin');
 
   it('renders a failover with the pair status, exactly', () => {
     const { subject, body } = renderEvent(DEFAULT_SUBJECT, DEFAULT_BODY, failover, status);
