@@ -139,6 +139,16 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     await waitFor(() => out.length >= 2, 10_000, 'data with a user login');
   });
 
+  it('connects with SignAndEncrypt / Basic256Sha256 and a user login', async function () {
+    await loadFlow([pairModule, sourceModule], [
+      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authMode: 'username' }),
+      sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
+      { id: 'out', type: 'helper', wires: [] },
+    ], { 'pair-x': { user: 'operator', password: 's3cret' } });
+    const out = collect('out');
+    await waitFor(() => out.length >= 2, 20_000, 'data over an encrypted channel', () => statusesOf('src'));
+  });
+
   it('a wrong password is a clear error on the status', async function () {
     await loadFlow([pairModule, sourceModule], [
       pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
