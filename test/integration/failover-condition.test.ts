@@ -80,6 +80,16 @@ describe('failover-condition (real runtime, real servers)', function () {
     await waitFor(() => r.pair.getActive() === 'primary', HOLD_OFF + 5000, 'promotion back to the primary');
   });
 
+  it('warm mode: the standby reports nothing, its condition items are read at each check', async function () {
+    const r = await rig([{ name: 'counter stale', kind: 'stale', item: SIM_ITEMS.counter, staleMs: 800 }], { mode: 'warm' });
+    await sleep(1500);
+    assert.ok(!firedOn(r, 'fired', 'secondary'), 'the (non-reporting) standby is not taken for stale');
+    r.primary.freeze(true);
+    await waitFor(() => r.pair.getActive() === 'secondary', 5000, 'failover on the stale primary', () => r.pair.status());
+    await waitFor(() => firedOn(r, 'fired', 'primary', 'counter stale'), 2000, 'the fired message');
+    assert.match(r.events.find((e) => e.kind === 'failover')?.reason ?? '', /failover condition on the primary/);
+  });
+
   it('value condition (device link bit false) on the primary only', async function () {
     const r = await rig([{ name: 'device link', kind: 'value', item: SIM_ITEMS.deviceOk, op: 'false' }]);
     r.primary.setLinkOk(false);
