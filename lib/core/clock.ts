@@ -69,6 +69,15 @@ export class FakeClock implements Clock {
   }
 }
 
+/** Rejects with `message` when `p` has not settled within `ms` (on the given clock). */
+export function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: TimerHandle | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, expiry]).finally(() => clock.clearTimeout(timer));
+}
+
 export async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }

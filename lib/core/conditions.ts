@@ -400,36 +400,3 @@ export class ConditionMonitor {
     }
   }
 }
-
-/**
- * Whether a pair should fail over from `active` because of conditions, and to the other server.
- *
- * - Nothing holds on the active server: no switch.
- * - The other server is not usable (not connected, down, no data yet): no switch; `bothBad` is
- *   false because the other server's trouble is a connection matter the pair reports itself.
- * - Any condition holds on the other server (the same one or another): no switch and
- *   `bothBad` = true. Switching from one bad server to another only moves the fault and invites
- *   flapping; the pair stays where it is and says so.
- * - `holdingOnOther` undefined = the other server's data cannot be judged (e.g. a cold standby
- *   that is not connected): switch, with the reason saying the standby is unverified; the caller
- *   re-judges it once it delivers and must not return to a server it left for a condition
- *   while that condition still holds there.
- * - Otherwise (the other server is usable and clean): switch.
- */
-export function pickTarget(
-  active: ServerRole,
-  holdingOnActive: HoldingCondition[],
-  holdingOnOther: HoldingCondition[] | undefined,
-  otherUsable: boolean,
-): { switch: boolean; reason: string; bothBad: boolean } {
-  const other: ServerRole = active === 'primary' ? 'secondary' : 'primary';
-  const list = (h: HoldingCondition[]) => h.map((c) => `${c.name} (${c.reason})`).join(', ');
-  if (holdingOnActive.length === 0) return { switch: false, reason: `no failover condition holds on the ${active}`, bothBad: false };
-  const onActive = `failover condition on the ${active}: ${list(holdingOnActive)}`;
-  if (!otherUsable) return { switch: false, reason: `${onActive}; staying, the ${other} is not usable`, bothBad: false };
-  if (holdingOnOther === undefined) return { switch: true, reason: `${onActive}; the ${other} cannot be judged until it delivers data`, bothBad: false };
-  if (holdingOnOther.length > 0) {
-    return { switch: false, reason: `both servers bad, staying on the ${active}: ${active}: ${list(holdingOnActive)}; ${other}: ${list(holdingOnOther)}`, bothBad: true };
-  }
-  return { switch: true, reason: onActive, bothBad: false };
-}

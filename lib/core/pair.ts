@@ -7,7 +7,8 @@
 // duplicates. It knows no protocol and no Node-RED: drivers come in through EndpointDriver, and
 // everything that happens goes out as events.
 import { EventEmitter } from 'node:events';
-import { type Clock, type TimerHandle, realClock } from './clock';
+import { type Clock, type TimerHandle, realClock, withTimeout } from './clock';
+import type { HoldingCondition } from './conditions';
 import { ChangeRing, DeliveryGate, StreamLagDetector, admitAll } from './stream';
 import { classifyServiceLevel } from './service-level';
 import {
@@ -77,11 +78,6 @@ export class NoActiveServerError extends Error {
 /** 'activate' = make a server active without a new switch decision (start-up, switch ready). */
 type SwitchKind = 'failover' | 'promotion' | 'manual-switch' | 'activate';
 
-interface Condition {
-  name: string;
-  reason: string;
-}
-
 interface ServerRuntime {
   role: ServerRole;
   driver: EndpointDriver;
@@ -111,9 +107,9 @@ interface ServerRuntime {
   healthySince?: number;
   /** Last sign of life (ping answer or data), for detect_ms. */
   lastAlive?: number;
-  conditions: Condition[];
+  conditions: HoldingCondition[];
   /** Conditions per owner (several failover-condition nodes may watch one pair). */
-  conditionOwners: Map<string, { holding: Condition[]; known: boolean }>;
+  conditionOwners: Map<string, { holding: HoldingCondition[]; known: boolean }>;
   /** Cold mode: the conditions that held when this server was last left for a condition. */
   leftForCondition: boolean;
   /** Conditions were evaluated for this server (a cold standby has none known). */
@@ -160,7 +156,6 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private lastConditionSwitchAt = -Infinity;
   private conditionTimer?: TimerHandle;
   private bothBadReported = false;
-  private startedAt = 0;
   private graceTimer?: TimerHandle;
 
   constructor(options: PairOptions, drivers: Record<ServerRole, EndpointDriver>) {
@@ -223,7 +218,6 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.startedAt = this.clock.now();
     if (this.opts.startupGraceMs > 0) {
       this.graceTimer = this.clock.setTimeout(() => {
         this.graceTimer = undefined;
@@ -325,7 +319,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
    * Failover conditions holding on a server (link-based failures: stale items, bad quality,
    * values, external health). `known` = false when the server's data could not be judged.
    */
-  setConditions(owner: string, role: ServerRole, holding: Condition[], known = true): void {
+  setConditions(owner: string, role: ServerRole, holding: HoldingCondition[], known = true): void {
     const s = this.servers[role];
     const before = s.conditions.map((c) => `${c.name}:${c.reason}`).join('\n');
     if (holding.length === 0 && known) s.conditionOwners.delete(owner);
@@ -991,8 +985,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     let ok = false;
     let serviceLevel: number | undefined;
     try {
-      await withTimeout(this.clock, p.driver.connect(), this.opts.pingTimeoutMs + 5_000, 'probe connect');
-      serviceLevel = (await withTimeout(this.clock, p.driver.ping(this.opts.pingTimeoutMs), this.opts.pingTimeoutMs, 'probe ping')).serviceLevel;
+      await withTimeout(this.clock, p.driver.connect(), this.opts.pingTimeoutMs + 5_000, `probe connect: no answer within ${this.opts.pingTimeoutMs + 5_000} ms`);
+      serviceLevel = (await withTimeout(this.clock, p.driver.ping(this.opts.pingTimeoutMs), this.opts.pingTimeoutMs, `probe ping: no answer within ${this.opts.pingTimeoutMs} ms`)).serviceLevel;
       ok = serviceLevel === undefined || classifyServiceLevel(serviceLevel) === 'healthy';
     } catch {
       ok = false;
@@ -1098,10 +1092,3 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: TimerHandle | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clock.clearTimeout(timer));
-}

@@ -25,6 +25,7 @@ import {
   VariantArrayType,
   coerceNodeId,
 } from 'node-opcua';
+import { realClock, withTimeout } from '../core/clock';
 import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../core/types';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
@@ -143,21 +144,6 @@ function clientCertificateManager(): Promise<OPCUACertificateManager> {
   return clientCertificates;
 }
 
-function timeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-interface Monitored {
-  spec: ItemSpec;
-  group: ClientMonitoredItemGroup;
-  index: number;
-}
 
 /** One connection: client, session, subscription and the monitored items on it. */
 interface Connection {
@@ -166,7 +152,8 @@ interface Connection {
   subscription?: ClientSubscription;
   publishingIntervalMs: number;
   groups: ClientMonitoredItemGroup[];
-  items: Map<string, Monitored>;
+  /** Monitored items by id, with the sampling interval they were created with. */
+  items: Map<string, ItemSpec>;
   byHandle: Map<number, string>;
   lost: boolean;
   closing: boolean;
@@ -177,7 +164,6 @@ export class OpcuaDriver implements EndpointDriver {
   private listener?: DriverListener;
   private conn?: Connection;
   private dataTypes = new Map<string, { dataType: DataType; isArray: boolean }>();
-  private reporting = true;
 
   constructor(private readonly opts: OpcuaDriverOptions) {
     const err = validateEndpointUrl(opts.endpointUrl);
@@ -228,7 +214,7 @@ export class OpcuaDriver implements EndpointDriver {
       session = await client.createSession(identity);
     })();
     try {
-      await timeout(attempt, this.connectTimeoutMs, `no answer from ${this.endpoint} within ${this.connectTimeoutMs} ms`);
+      await withTimeout(realClock, attempt, this.connectTimeoutMs, `no answer from ${this.endpoint} within ${this.connectTimeoutMs} ms`);
     } catch (err) {
       attempt.catch(() => undefined);
       await this.forceClose(client);
@@ -258,7 +244,8 @@ export class OpcuaDriver implements EndpointDriver {
     // A polite close, bounded: on a dead link the answers never come.
     const limit = Math.min(1000, this.opts.pingTimeoutMs + 200);
     if (!conn.lost) {
-      await timeout(
+      await withTimeout(
+        realClock,
         (async () => {
           await conn.subscription?.terminate().catch(() => undefined);
           await conn.session.close(true).catch(() => undefined);
@@ -271,7 +258,7 @@ export class OpcuaDriver implements EndpointDriver {
   }
 
   private async forceClose(client: OPCUAClient): Promise<void> {
-    await timeout(client.disconnect(), 1000, 'disconnect timeout').catch(() => {
+    await withTimeout(realClock, client.disconnect(), 1000, 'disconnect timeout').catch(() => {
       // The transport did not close in time: destroy its socket.
       const channel = (client as unknown as { _secureChannel?: { _transport?: { _socket?: { destroy(): void } } } })._secureChannel;
       channel?._transport?._socket?.destroy();
@@ -284,7 +271,7 @@ export class OpcuaDriver implements EndpointDriver {
       { nodeId: CURRENT_TIME, attributeId: AttributeIds.Value },
       { nodeId: SERVICE_LEVEL, attributeId: AttributeIds.Value },
     ]);
-    const [time, level] = await timeout(read, timeoutMs, `ping timeout after ${timeoutMs} ms`);
+    const [time, level] = await withTimeout(realClock, read, timeoutMs, `ping timeout after ${timeoutMs} ms`);
     if (!time.statusCode.isGood()) throw new Error(`ping: CurrentTime unreadable (${time.statusCode.name})`);
     const serviceLevel = level.statusCode.isGood() && typeof level.value?.value === 'number' ? (level.value.value as number) : undefined;
     const serverTime = time.value?.value instanceof Date ? (time.value.value as Date).getTime() : undefined;
@@ -293,7 +280,6 @@ export class OpcuaDriver implements EndpointDriver {
 
   async setItems(items: ItemSpec[], reporting: boolean): Promise<ItemError[]> {
     const conn = this.requireConnection();
-    this.reporting = reporting;
     const wanted = new Map(items.map((it) => [it.id, it]));
     const errors: ItemError[] = [];
     const publishing = Math.max(50, items.reduce((m, it) => Math.min(m, it.samplingIntervalMs || 50), Infinity));
@@ -303,7 +289,7 @@ export class OpcuaDriver implements EndpointDriver {
     }
     // Items gone or with another sampling interval: start over with a new subscription (a redeploy
     // of changed items; rare, and simpler than tracking deletions). New items come in batches.
-    const stale = [...conn.items].some(([id, m]) => wanted.get(id)?.samplingIntervalMs !== m.spec.samplingIntervalMs);
+    const stale = [...conn.items].some(([id, m]) => wanted.get(id)?.samplingIntervalMs !== m.samplingIntervalMs);
     if (stale) {
       await this.dropSubscription(conn);
       await this.createSubscription(conn, Number.isFinite(publishing) ? publishing : 1000);
@@ -373,7 +359,7 @@ export class OpcuaDriver implements EndpointDriver {
         continue;
       }
       conn.byHandle.set(m.monitoringParameters.clientHandle, batch[i].id);
-      conn.items.set(batch[i].id, { spec: batch[i], group, index: i });
+      conn.items.set(batch[i].id, batch[i]);
     }
     conn.groups.push(group);
     if (!reporting) await group.setMonitoringMode(MonitoringMode.Disabled);
@@ -382,7 +368,6 @@ export class OpcuaDriver implements EndpointDriver {
 
   async setReporting(reporting: boolean): Promise<void> {
     const conn = this.requireConnection();
-    this.reporting = reporting;
     const mode = reporting ? MonitoringMode.Reporting : MonitoringMode.Disabled;
     await Promise.all(conn.groups.map((g) => g.setMonitoringMode(mode)));
   }

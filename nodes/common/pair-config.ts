@@ -2,7 +2,7 @@
 import type { PairOptions, RedundantPair } from '../../lib/core/pair';
 import type { ConnectionMode, PairStatus, ServerRole } from '../../lib/core/types';
 import { validateEndpointUrl, type SecurityModeName, type SecurityPolicyName } from '../../lib/drivers/opcua';
-import { boolProp, numberProp, type Node, type NodeDef, type RedAPI } from './node-red';
+import { boolProp, numberProp, type Node, type NodeDef } from './node-red';
 
 export interface PairUser {
   id: string;

@@ -1,8 +1,8 @@
 // Failover conditions judged per server with fake time: each kind holds and clears on the server
-// whose data says so and not on the other; pickTarget never chooses a bad standby.
+// whose data says so and not on the other; the pair engine's switch rule is tested with the engine (test/unit/pair.test.ts).
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../lib/core/clock';
-import { ConditionMonitor, type ConditionSpec, pickTarget, validateCondition, validateConditions } from '../../lib/core/conditions';
+import { ConditionMonitor, type ConditionSpec, validateCondition, validateConditions } from '../../lib/core/conditions';
 import type { DataChange } from '../../lib/core/types';
 
 const COUNTER = 'ns=1;s=Counter';
@@ -324,56 +324,4 @@ describe('failover conditions', () => {
     });
   });
 
-  describe('pickTarget', () => {
-    const stale = { name: 'stale counter', reason: 'ns=1;s=Counter not updated for 3012 ms (limit 3000)' };
-    const fault = { name: 'fault', reason: 'ns=1;s=Fault = 1 (holds when = 1)' };
-
-    it('stays when nothing holds on the active server', () => {
-      assert.deepEqual(pickTarget('primary', [], [stale], true), { switch: false, reason: 'no failover condition holds on the primary', bothBad: false });
-    });
-
-    it('switches to a usable standby on which nothing holds', () => {
-      assert.deepEqual(pickTarget('primary', [stale], [], true), {
-        switch: true,
-        reason: 'failover condition on the primary: stale counter (ns=1;s=Counter not updated for 3012 ms (limit 3000))',
-        bothBad: false,
-      });
-    });
-
-    it('never switches to a standby on which the same (or any) condition holds: both bad', () => {
-      assert.deepEqual(pickTarget('secondary', [stale], [stale], true), {
-        switch: false,
-        reason: 'both servers bad, staying on the secondary: secondary: stale counter (ns=1;s=Counter not updated for 3012 ms (limit 3000)); primary: stale counter (ns=1;s=Counter not updated for 3012 ms (limit 3000))',
-        bothBad: true,
-      });
-      const other = pickTarget('primary', [stale], [fault], true);
-      assert.equal(other.switch, false);
-      assert.equal(other.bothBad, true);
-    });
-
-    it('does not switch to an unusable standby (not a both-bad case)', () => {
-      assert.deepEqual(pickTarget('primary', [stale], [], false), {
-        switch: false,
-        reason: 'failover condition on the primary: stale counter (ns=1;s=Counter not updated for 3012 ms (limit 3000)); staying, the secondary is not usable',
-        bothBad: false,
-      });
-    });
-
-    it('switches to a usable standby that cannot be judged yet, saying so', () => {
-      const r = pickTarget('primary', [fault], undefined, true);
-      assert.deepEqual(r, { switch: true, reason: 'failover condition on the primary: fault (ns=1;s=Fault = 1 (holds when = 1)); the secondary cannot be judged until it delivers data', bothBad: false });
-    });
-
-    it('with a monitor: a bad standby is never picked', async () => {
-      const { clock, m } = monitor([{ name: 'stale counter', kind: 'stale', item: COUNTER, staleMs: 1000 }]);
-      m.resetServer('primary');
-      m.resetServer('secondary');
-      await clock.advance(1000);
-      const r = pickTarget('primary', m.holding('primary'), m.knows('secondary') ? m.holding('secondary') : undefined, true);
-      assert.equal(r.switch, false);
-      assert.equal(r.bothBad, true);
-      m.observe('secondary', [good(COUNTER, 5)]);
-      assert.equal(pickTarget('primary', m.holding('primary'), m.holding('secondary'), true).switch, true);
-    });
-  });
 });
