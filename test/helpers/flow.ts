@@ -4,6 +4,7 @@ const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 
 export { helper };
+export { sleep, waitFor } from './wait';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const pairModule = require('../../nodes/redundant-pair');
@@ -15,21 +16,6 @@ export interface Msg {
   payload?: unknown;
   server?: string;
   [key: string]: unknown;
-}
-
-/** Polls until the predicate holds; fails with `what` and the last detail after timeoutMs. */
-export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string, detail?: () => unknown): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ''}`);
-    }
-    await sleep(20);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Collects everything a node receives (a 'helper' node wired after the node under test). */

@@ -1,0 +1,15 @@
+// Bounded waiting, shared by the tests and the benchmark.
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until the predicate holds; fails with `what` and the last detail after timeoutMs. */
+export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string, detail?: () => unknown): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ''}`);
+    }
+    await sleep(10);
+  }
+}
