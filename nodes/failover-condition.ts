@@ -7,7 +7,7 @@ import { realClock } from '../lib/core/clock';
 import { errorText } from '../lib/core/pair';
 import { type DataChange, type PairStatus, SERVER_ROLES, type ServerRole, SWITCH_CONTROLS, type SwitchControl } from '../lib/core/types';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 
 /** How often conditions are re-judged when no data arrives (stale detection needs a clock). */
@@ -50,13 +50,14 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const items = [...new Set(specs.filter((c) => c.item).map((c) => String(c.item)))];
     if (items.length > 0) pair.setItems(node.id, items.map((id) => ({ id, samplingIntervalMs })));
 
+    const setStatus = statusSetter(node);
     const showStatus = () => {
       const fired = SERVER_ROLES.flatMap((r) => [...holdingNow[r].keys()].map((name) => `${name} on ${r}`));
       if (fired.length === 0) {
-        node.status({ fill: 'green', shape: 'ring', text: t('failover-condition.status.armed', { count: specs.length, control: pair.getControl() }) });
+        setStatus({ fill: 'green', shape: 'ring', text: t('failover-condition.status.armed', { count: specs.length, control: pair.getControl() }) });
       } else {
         const both = SERVER_ROLES.every((r) => holdingNow[r].size > 0);
-        node.status({ fill: both ? 'red' : 'yellow', shape: 'dot', text: (both ? t('failover-condition.status.bothBad') + ': ' : t('failover-condition.status.fired') + ': ') + fired.join(', ').slice(0, 50) });
+        setStatus({ fill: both ? 'red' : 'yellow', shape: 'dot', text: (both ? t('failover-condition.status.bothBad') + ': ' : t('failover-condition.status.fired') + ': ') + fired.join(', ').slice(0, 50) });
       }
     };
 

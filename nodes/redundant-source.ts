@@ -3,7 +3,7 @@
 import { errorText } from '../lib/core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
 import { validateNodeId } from '../lib/drivers/opcua';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
 import { pairNodeStatus } from './common/pair-status';
@@ -58,13 +58,14 @@ export = function registerRedundantSource(RED: RedAPI): void {
     }
     const pair = pairNode.pair;
 
+    const setStatus = statusSetter(node);
     const showStatus = (status: PairStatus) => {
       lastStatus = status;
       const s = pairNodeStatus(status);
       if (refused > 0 && status.active) {
-        node.status({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${t('redundant-source.status.refused', { count: refused })}` });
+        setStatus({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${t('redundant-source.status.refused', { count: refused })}` });
       } else {
-        node.status(s);
+        setStatus(s);
       }
     };
 

@@ -173,7 +173,8 @@ function demo(pPort = 4840, sPort = 4841) {
   const activeText = text(gPair, 830, 360, 'Active server', 2, { format: '{{msg.payload}}' });
   const activeOf = { id: id('chg'), type: 'change', z: t.id, name: 'active server', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$count(payload) > 0 ? (payload[0].active & " (" & payload[0].mode & ", " & payload[0].failovers & " failovers)") : "no pair"', tot: 'jsonata' }], x: 620, y: 360, wires: [[activeText.id]] };
   const diag = { id: id('diag'), type: 'redundancy-diagnostics', z: t.id, name: 'diagnostics', pairs: '', kinds: [], severities: [], maxEvents: 1000, persist: true, subject: '', body: '', rateLimit: 10, rateWindow: 60000, listSize: 30, x: 380, y: 280, wires: [[mails.id, mailer.id], [statusTable.id, activeOf.id], [eventsTable.id]] };
-  const refresh = inject(t.id, 160, 280, 'refresh every 2 s', '', diag.id, { topic: 'status', props: [{ p: 'topic', vt: 'str' }], repeat: '2', once: true, onceDelay: 1 });
+  // The table is pushed on every change; this fills it once after deploy and on demand.
+  const refresh = inject(t.id, 160, 280, 'refresh status', '', diag.id, { topic: 'status', props: [{ p: 'topic', vt: 'str' }], repeat: '', once: true, onceDelay: 1 });
   return [
     t,
     comment(t.id, 180, 40, 'Redundancy demo: open /dashboard/redundancy', 'Press "Fail primary" on the dashboard: the pair switches to the secondary and the values keep coming (msg.server tells where they come from). "Restore primary" brings it back; the pair returns to it after the 10 s hold-off. "Primary device link lost" keeps the primary server up but marks its device link bad: the failover condition switches to the secondary. The event log shows every transition with its reason and duration.'),

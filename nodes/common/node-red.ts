@@ -68,3 +68,17 @@ export function boolProp(def: NodeDef, key: string, fallback: boolean): boolean 
   if (raw === undefined || raw === null || raw === '') return fallback;
   return raw === true || raw === 'true';
 }
+
+/**
+ * node.status for statuses set on every check or event: only a change is sent (each call goes to
+ * every open editor).
+ */
+export function statusSetter(node: Node): (status: NodeStatus) => void {
+  let last = '';
+  return (status) => {
+    const key = `${status.fill}|${status.shape}|${status.text}`;
+    if (key === last) return;
+    last = key;
+    node.status(status);
+  };
+}
