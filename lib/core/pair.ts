@@ -130,6 +130,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private readonly clock: Clock;
   private readonly servers: Record<ServerRole, ServerRuntime>;
   private active: ServerRole | null = null;
+  /** The last server that was active (survives both being down), for failover accounting. */
+  private lastActiveRole: ServerRole | null = null;
   private control: SwitchControl = 'auto';
   private controlReason = '';
   private started = false;
@@ -451,20 +453,28 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private dropConnection(role: ServerRole, reason: string, kind: RedundancyEventKind, severity: Severity): void {
     const s = this.servers[role];
     const upFor = s.connectedAt !== undefined ? this.clock.now() - s.connectedAt : undefined;
+    s.healthySince = undefined;
+    s.failures = 1;
+    if (role !== this.active) this.standbyRing.clear();
+    this.closeConnection(role);
+    this.setState(role, 'down', reason);
+    this.emitEvent(kind, severity, reason, { server: role, durationMs: upFor });
+    this.afterServerLoss(role);
+  }
+
+  /**
+   * Forgets a server's connection (late results of it are ignored from now on) and closes it in
+   * the background: a dead link must not delay a failover.
+   */
+  private closeConnection(role: ServerRole): void {
+    const s = this.servers[role];
     s.generation++;
     s.connected = false;
     s.itemsApplied = false;
     s.reporting = false;
-    s.healthySince = undefined;
-    s.failures = 1;
     this.clock.clearTimeout(s.pingTimer);
     s.pingTimer = undefined;
-    if (role !== this.active) this.standbyRing.clear();
-    this.setState(role, 'down', reason);
-    this.emitEvent(kind, severity, reason, { server: role, durationMs: upFor });
-    // Close without waiting: a dead link must not delay the failover.
     this.enqueue(role, () => s.driver.disconnect().catch(() => undefined));
-    this.afterServerLoss(role);
   }
 
   private afterServerLoss(role: ServerRole): void {
@@ -738,8 +748,6 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     return 3;
   }
 
-  private lastActiveRole: ServerRole | null = null;
-
   /** What the active server should be now; null = keep things as they are. */
   private decide(): { to: ServerRole | null; kind: SwitchKind; reason: string } | null {
     const current = this.active;
@@ -837,9 +845,9 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     return this.lastActiveRole === null && this.graceTimer !== undefined;
   }
 
-  /** Nothing was ever active and the start-up grace is still running. */
+  /** In start-up and the primary is to be waited for (not when the secondary is forced). */
   private inStartupGrace(): boolean {
-    return this.lastActiveRole === null && this.graceTimer !== undefined && this.pinnedRole() !== 'secondary';
+    return this.inStartup() && this.pinnedRole() !== 'secondary';
   }
 
   /** The primary is on its way (connecting, or connected with its items being created). */
@@ -933,15 +941,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   }
 
   private releaseColdStandby(role: ServerRole): void {
-    const s = this.servers[role];
-    s.generation++;
-    s.connected = false;
-    s.itemsApplied = false;
-    s.reporting = false;
-    this.clock.clearTimeout(s.pingTimer);
-    s.pingTimer = undefined;
+    this.closeConnection(role);
     this.setState(role, 'idle', 'standby (cold mode)');
-    this.enqueue(role, () => s.driver.disconnect().catch(() => undefined));
   }
 
   private setActive(role: ServerRole | null): void {
