@@ -107,6 +107,8 @@ interface ServerRuntime {
   healthySince?: number;
   /** Last sign of life (ping answer or data), for detect_ms. */
   lastAlive?: number;
+  /** First data since this connection's items were last (re)applied: stream-lag settles from here. */
+  dataSince?: number;
   conditions: HoldingCondition[];
   /** Conditions per owner (several failover-condition nodes may watch one pair). */
   conditionOwners: Map<string, { holding: HoldingCondition[]; known: boolean }>;
@@ -122,6 +124,8 @@ interface ServerRuntime {
 
 const DEFAULT_RECONNECT_MIN = 500;
 const DEFAULT_RECONNECT_MAX = 10_000;
+/** Shortest run of a server's stream before it is compared with the other's (hot mode). */
+const STREAM_SETTLE_MIN_MS = 1000;
 
 export class RedundantPair extends EventEmitter<PairEvents> {
   readonly name: string;
@@ -425,6 +429,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       s.backoffMs = this.opts.reconnectMinMs;
       s.itemsApplied = false;
       s.itemsKey = '';
+      s.dataSince = undefined;
       this.lag.reset(role);
       this.emitEvent('connected', 'info', `connected to ${s.driver.endpoint}`, { server: role });
       // Healthy only once a ping answered: a session that cannot read is no better than none.
@@ -646,6 +651,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
           if (gen !== s.generation) return;
           s.itemsKey = key;
           s.itemsApplied = true;
+          s.dataSince = undefined;
           s.reporting = reporting;
           if (errors.length > 0) {
             this.emit('item-errors', role, errors);
@@ -674,6 +680,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     const s = this.servers[role];
     if (!s.connected) return;
     s.lastAlive = this.clock.now();
+    s.dataSince ??= s.lastAlive;
     this.emit('server-data', role, changes);
     if (this.mode === 'hot') {
       this.lag.observe(role, changes);
@@ -707,7 +714,18 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private lagging(role: ServerRole): boolean {
     if (this.mode !== 'hot') return false;
     const other = otherRole(role);
-    return this.servers[other].connected && this.servers[role].connected && this.lag.isBehind(role, other);
+    return this.streamSettled(role) && this.streamSettled(other) && this.lag.isBehind(role, other);
+  }
+
+  /**
+   * Both streams are compared only once each has run for a while with its current items: the first
+   * publish cycles after a connect or an item change start at arbitrary phases on each server, and
+   * a one-off gap there is no stall (it made spurious failovers at start-up).
+   */
+  private streamSettled(role: ServerRole): boolean {
+    const s = this.servers[role];
+    if (!s.connected || s.dataSince === undefined) return false;
+    return this.clock.now() - s.dataSince >= Math.max(STREAM_SETTLE_MIN_MS, 2 * this.lag.toleranceMs);
   }
 
   private checkLag(): void {

@@ -96,19 +96,42 @@ describe('RedundantPair (core engine, fake time)', () => {
       const r = rig('hot', { pingIntervalMs: 10_000, pingTimeoutMs: 5_000 });
       await started(r);
       let n = 0;
-      for (; n < 5; n++) {
+      // both streams run past the settling time (1 s) before the fault
+      for (; n < 12; n++) {
         r.primary.emit([counterChange(ITEM, n)]);
         r.secondary.emit([counterChange(ITEM, n)]);
         await r.clock.advance(100);
       }
       // primary goes silent; secondary keeps going; tolerance = 5 x 100 ms
-      for (; n < 12; n++) {
+      for (; n < 19; n++) {
         r.secondary.emit([counterChange(ITEM, n)]);
         await r.clock.advance(100);
       }
       assert.equal(r.pair.getActive(), 'secondary');
       assert.ok(r.kinds().includes('stream-lag'));
-      assert.deepEqual(r.data.map((d) => d.value), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      assert.deepEqual(r.data.map((d) => d.value), Array.from({ length: 19 }, (_, i) => i));
+      await r.pair.stop();
+    });
+
+    it('does not take a start-up gap between the two streams for a stall', async () => {
+      const r = rig('hot', { pingIntervalMs: 10_000, pingTimeoutMs: 5_000 });
+      await started(r);
+      // both send the initial value, then the secondary's publish cycles run 700 ms ahead of the
+      // primary's first one (tolerance 500 ms)
+      r.primary.emit([counterChange(ITEM, 0)]);
+      r.secondary.emit([counterChange(ITEM, 0)]);
+      let n = 1;
+      for (; n < 8; n++) {
+        r.secondary.emit([counterChange(ITEM, n)]);
+        await r.clock.advance(100);
+      }
+      for (; n < 20; n++) {
+        r.primary.emit([counterChange(ITEM, n)]);
+        r.secondary.emit([counterChange(ITEM, n)]);
+        await r.clock.advance(100);
+      }
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.ok(!r.kinds().includes('stream-lag'), r.kinds().join(', '));
       await r.pair.stop();
     });
 
