@@ -166,7 +166,10 @@ export class OpcuaSimulator {
       allowAnonymous: true,
       maxConnectionsPerEndpoint: 100,
       userManager: { isValidUser: (user: string, password: string) => users.some((u) => u.user === user && u.password === password) },
-      serverCapabilities: { maxSessions: 100 } as never,
+      // MinSupportedSampleRate 0: an item asked for with sampling interval 0 gets every change. With
+      // node-opcua's default (its minimum sampling interval) changes inside a window are folded, so
+      // a counter caught up after a late timer (a busy machine) would show holes the PLC never had.
+      serverCapabilities: { maxSessions: 100, minSupportedSampleRate: 0 } as never,
     });
     await server.initialize();
     this.buildAddressSpace(server);
