@@ -46,7 +46,7 @@ async function measure(count: () => number, delays: { sampling: boolean; delays:
 }
 
 async function baseline(endpointUrl: string, items: number, samplingMs: number, warmupMs: number, windowMs: number): Promise<Measured> {
-  const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 }, keepSessionAlive: true });
+  const client = OPCUAClient.create({ applicationName: 'node-red-contrib-redundancy', clientName: 'bench-baseline', endpointMustExist: false, connectionStrategy: { maxRetry: 0 }, keepSessionAlive: true });
   await client.connect(endpointUrl);
   const session = await client.createSession();
   try {

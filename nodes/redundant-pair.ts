@@ -29,7 +29,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
           password: cfg.password,
           pingIntervalMs: cfg.options.pingIntervalMs,
           pingTimeoutMs: cfg.options.pingTimeoutMs,
-          applicationName: `node-red-contrib-redundancy ${cfg.options.name} ${role}`,
+          sessionName: `${cfg.options.name} ${role}`,
         });
       node.pair = new RedundantPair(cfg.options, { primary: driver('primary'), secondary: driver('secondary') });
       pairHub.register(node.id, node.pair);

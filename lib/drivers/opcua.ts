@@ -40,7 +40,8 @@ export interface OpcuaDriverOptions {
   password?: string;
   pingIntervalMs: number;
   pingTimeoutMs: number;
-  applicationName?: string;
+  /** Names this client's sessions on the server (what an operator sees in its diagnostics). */
+  sessionName?: string;
 }
 
 /** Monitored items per CreateMonitoredItems / SetMonitoringMode request. */
@@ -194,7 +195,10 @@ export class OpcuaDriver implements EndpointDriver {
     const securityMode = MessageSecurityMode[this.opts.securityMode ?? 'None'];
     const securityPolicy = SecurityPolicy[this.opts.securityPolicy ?? 'None'];
     const client = OPCUAClient.create({
-      applicationName: this.opts.applicationName ?? 'node-red-contrib-redundancy',
+      // One application (and so one ApplicationUri) for every client of the package: the client
+      // certificate is made once for it, and a per-pair URI would not match it (NODE-OPCUA-W06).
+      applicationName: 'node-red-contrib-redundancy',
+      clientName: this.opts.sessionName ?? 'node-red-contrib-redundancy',
       endpointMustExist: false,
       securityMode,
       securityPolicy,

@@ -35,6 +35,8 @@ export interface SimulatorOptions {
   shutdownDelayMs?: number;
   /** Accounts for user/password logins (anonymous stays allowed). */
   users?: Array<{ user: string; password: string }>;
+  /** Further URLs clients reach this server by (a proxy, a NAT): advertised as endpoints too. */
+  advertisedUrls?: string[];
 }
 
 export const SIM_ITEMS = {
@@ -89,7 +91,7 @@ function certificateManager(): Promise<OPCUACertificateManager> {
 export class OpcuaSimulator {
   readonly endpointUrl: string;
   readonly writes: Array<{ item: string; value: unknown; time: number }> = [];
-  private readonly opts: Required<Omit<SimulatorOptions, 'users'>> & { users: SimulatorOptions['users'] };
+  private readonly opts: Required<Omit<SimulatorOptions, 'users' | 'advertisedUrls'>> & Pick<SimulatorOptions, 'users' | 'advertisedUrls'>;
   private server?: OPCUAServer;
   private timer?: NodeJS.Timeout;
   private bulkTimer?: NodeJS.Timeout;
@@ -116,6 +118,7 @@ export class OpcuaSimulator {
       serviceLevel: options.serviceLevel ?? 255,
       shutdownDelayMs: options.shutdownDelayMs ?? 1000,
       users: options.users,
+      advertisedUrls: options.advertisedUrls,
     };
     if (!Number.isInteger(this.opts.port) || this.opts.port < 1 || this.opts.port > 65535) throw new Error(`simulator port must be 1..65535 (got ${options.port})`);
     if (!(this.opts.counterPeriodMs >= 10)) throw new Error(`counter period must be ≥ 10 ms (got ${options.counterPeriodMs})`);
@@ -158,6 +161,8 @@ export class OpcuaSimulator {
     const server = new OPCUAServer({
       port: this.opts.port,
       hostname: this.opts.host,
+      // Its certificate names the address it is reached by (an IP literal is not a host name).
+      alternateHostname: [this.opts.host],
       resourcePath: SIM_RESOURCE_PATH,
       buildInfo: { productName: this.opts.name, productUri: `urn:${this.opts.name}`, manufacturerName: 'node-red-contrib-redundancy', softwareVersion: '1.0' },
       serverInfo: { applicationName: { text: this.opts.name }, applicationUri: 'urn:node-red-contrib-redundancy:simulator' },
@@ -170,8 +175,12 @@ export class OpcuaSimulator {
       // node-opcua's default (its minimum sampling interval) changes inside a window are folded, so
       // a counter caught up after a late timer (a busy machine) would show holes the PLC never had.
       serverCapabilities: { maxSessions: 100, minSupportedSampleRate: 0 } as never,
+      ...(this.opts.advertisedUrls?.length ? { advertisedEndpoints: this.opts.advertisedUrls } : {}),
     });
     await server.initialize();
+    // The PKI is shared by every simulator on the machine: a certificate made for another address
+    // is made again once, so that clients checking host names accept it.
+    if (server.checkCertificateSAN().length > 0) await server.regenerateSelfSignedCertificate();
     this.buildAddressSpace(server);
     await server.start();
     // Track sockets so that stall() can stop answering without closing anything.

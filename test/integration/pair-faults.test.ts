@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { RedundantPair } from '../../lib/core/pair';
 import type { ConnectionMode, RedundancyEvent } from '../../lib/core/types';
-import { OpcuaSimulator, SIM_ITEMS } from '../../lib/sim/opcua-simulator';
+import { OpcuaSimulator, SIM_ITEMS, SIM_RESOURCE_PATH } from '../../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../../lib/sim/sim-process';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { type Msg, collect, helper, holes, loadFlow, loggedErrors, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
@@ -40,8 +40,8 @@ interface Rig {
   teardown(): Promise<void>;
 }
 
-async function inProcessPrimary(port: number): Promise<Primary> {
-  const sim = new OpcuaSimulator({ port, name: 'sim-primary', counterPeriodMs: 100, shutdownDelayMs: 300 });
+async function inProcessPrimary(port: number, advertisedUrls: string[]): Promise<Primary> {
+  const sim = new OpcuaSimulator({ port, name: 'sim-primary', counterPeriodMs: 100, shutdownDelayMs: 300, advertisedUrls });
   await sim.start();
   return {
     endpointUrl: sim.endpointUrl,
@@ -52,8 +52,8 @@ async function inProcessPrimary(port: number): Promise<Primary> {
   };
 }
 
-async function processPrimary(port: number): Promise<Primary> {
-  const proc = await SimulatorProcess.spawn({ port, name: 'sim-primary', counterPeriodMs: 100, shutdownDelayMs: 300 });
+async function processPrimary(port: number, advertisedUrls: string[]): Promise<Primary> {
+  const proc = await SimulatorProcess.spawn({ port, name: 'sim-primary', counterPeriodMs: 100, shutdownDelayMs: 300, advertisedUrls });
   return {
     endpointUrl: proc.endpointUrl,
     stop: async (graceful) => void (await proc.call('stop', graceful)),
@@ -67,11 +67,13 @@ async function processPrimary(port: number): Promise<Primary> {
 
 async function rig(mode: ConnectionMode, opts: { autoPromote?: boolean; crashable?: boolean } = {}): Promise<Rig> {
   const [pPort, sPort] = [await freePort(), await freePort()];
-  const primary = opts.crashable ? await processPrimary(pPort) : await inProcessPrimary(pPort);
-  const secondary = new OpcuaSimulator({ port: sPort, name: 'sim-secondary', counterPeriodMs: 100, shutdownDelayMs: 300 });
-  await secondary.start();
+  // The proxies first: each server advertises the URL it is reached by (no endpoint mismatch warnings).
   const pProxy = await FaultProxy.start('127.0.0.1', pPort);
   const sProxy = await FaultProxy.start('127.0.0.1', sPort);
+  const viaProxy = (proxy: FaultProxy, port: number) => [proxy.rewrite(`opc.tcp://127.0.0.1:${port}${SIM_RESOURCE_PATH}`)];
+  const primary = opts.crashable ? await processPrimary(pPort, viaProxy(pProxy, pPort)) : await inProcessPrimary(pPort, viaProxy(pProxy, pPort));
+  const secondary = new OpcuaSimulator({ port: sPort, name: 'sim-secondary', counterPeriodMs: 100, shutdownDelayMs: 300, advertisedUrls: viaProxy(sProxy, sPort) });
+  await secondary.start();
   const flow = [
     { id: 'tab', type: 'tab', label: 'faults' },
     {
