@@ -44,8 +44,17 @@ function eventRow(e: LoggedEvent): Record<string, unknown> {
     server: e.server ?? '',
     switch: e.from !== undefined || e.to !== undefined ? `${e.from ?? '—'} → ${e.to ?? '—'}` : '',
     reason: e.reason,
-    duration: formatDuration(e.durationMs),
+    duration: eventDuration(e),
   };
+}
+
+/** The duration column says what the duration is where it is not a switch time. */
+function eventDuration(e: LoggedEvent): string {
+  const d = formatDuration(e.durationMs);
+  if (!d) return d;
+  if (e.kind === 'connection-lost') return `up ${d}`;
+  if (e.kind === 'connected') return `down ${d}`;
+  return d;
 }
 
 export = function registerDiagnostics(RED: RedAPI): void {

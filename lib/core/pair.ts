@@ -103,6 +103,8 @@ interface ServerRuntime {
   /** Consecutive failed connection attempts (only the first of a streak is an event). */
   failures: number;
   connectedAt?: number;
+  /** Since when it has been unreachable (connection lost or refused), for the outage on reconnect. */
+  unreachableSince?: number;
   /** Start of the current uninterrupted healthy period, for the promotion hold-off. */
   healthySince?: number;
   /** Last sign of life (ping answer or data), for detect_ms. */
@@ -120,10 +122,14 @@ interface ServerRuntime {
   queue: Promise<void>;
   /** Cold mode: an idle server being probed (connect, ping, disconnect). */
   probing: boolean;
+  /** Its first connect failure fell in the quiet start and is reported when that ends, if still down. */
+  failureHeld: boolean;
 }
 
 const DEFAULT_RECONNECT_MIN = 500;
 const DEFAULT_RECONNECT_MAX = 10_000;
+/** Start-up failures are held back at least this long (servers deployed with the pair). */
+const STARTUP_QUIET_MIN_MS = 5000;
 /** Shortest run of a server's stream before it is compared with the other's (hot mode). */
 const STREAM_SETTLE_MIN_MS = 1000;
 
@@ -152,7 +158,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private lastSwitchMs?: number;
   private lastSwitchReason?: string;
   /** A switch waiting for its first data, to measure its duration. */
-  private pendingSwitch?: { kind: RedundancyEventKind; to: ServerRole; decidedAt: number };
+  private pendingSwitch?: { kind: RedundancyEventKind; from: ServerRole | null; to: ServerRole; decidedAt: number };
   private bothDownReported = false;
   private writeRedirectReported = false;
   private activeSince?: number;
@@ -163,6 +169,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private conditionTimer?: TimerHandle;
   private bothBadReported = false;
   private graceTimer?: TimerHandle;
+  /** Start-up reports (connect failures, both down) held back until a server is active or this ends. */
+  private quietTimer?: TimerHandle;
 
   constructor(options: PairOptions, drivers: Record<ServerRole, EndpointDriver>) {
     super();
@@ -209,6 +217,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       conditionsKnown: true,
       queue: Promise.resolve(),
       probing: false,
+      failureHeld: false,
     });
     this.servers = { primary: runtime('primary'), secondary: runtime('secondary') };
     for (const role of SERVER_ROLES) {
@@ -225,12 +234,9 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     if (this.started) return;
     this.started = true;
     if (this.opts.startupGraceMs > 0) {
+      this.quietTimer = this.clock.setTimeout(() => this.endQuietStart(), Math.max(this.opts.startupGraceMs, STARTUP_QUIET_MIN_MS));
       this.graceTimer = this.clock.setTimeout(() => {
         this.graceTimer = undefined;
-        for (const r of SERVER_ROLES) {
-          const srv = this.servers[r];
-          if (srv.state === 'down' && srv.failures > 0) this.emitEvent('connect-failed', 'error', `cannot connect to ${srv.driver.endpoint}: ${srv.reason.replace(/^connect failed: /, '')}`, { server: r });
-        }
         this.reevaluate();
         if (this.mode === 'cold' && this.active === null && !this.servers.secondary.connected && this.servers.secondary.state !== 'connecting' && !this.servers.primary.connected) {
           this.connect('secondary');
@@ -253,6 +259,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.clock.clearTimeout(this.probeTimer);
     this.clock.clearTimeout(this.conditionTimer);
     this.clock.clearTimeout(this.graceTimer);
+    this.clock.clearTimeout(this.quietTimer);
     this.accountActiveTime();
     const closing: Promise<void>[] = [];
     for (const role of SERVER_ROLES) {
@@ -431,7 +438,11 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       s.itemsKey = '';
       s.dataSince = undefined;
       this.lag.reset(role);
-      this.emitEvent('connected', 'info', `connected to ${s.driver.endpoint}`, { server: role });
+      // The outage it comes back from (not one hidden in the quiet start).
+      const downFor = s.unreachableSince !== undefined && !s.failureHeld ? s.connectedAt - s.unreachableSince : undefined;
+      s.unreachableSince = undefined;
+      s.failureHeld = false;
+      this.emitEvent('connected', 'info', `connected to ${s.driver.endpoint}`, { server: role, durationMs: downFor });
       // Healthy only once a ping answered: a session that cannot read is no better than none.
       this.setState(role, 'connecting', 'connected, checking');
       this.pingNow(role, gen);
@@ -441,9 +452,11 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private onConnectFailed(role: ServerRole, reason: string): void {
     const s = this.servers[role];
     s.failures++;
+    s.unreachableSince ??= this.clock.now();
     this.setState(role, 'down', `connect failed: ${reason}`);
     // During the start-up grace a server that is not listening yet is normal (deployed together).
-    if (s.failures === 1 && !this.inStartup()) this.emitEvent('connect-failed', 'error', `cannot connect to ${s.driver.endpoint}: ${reason}`, { server: role });
+    if (s.failures === 1 && this.inQuietStart() && s.connectedAt === undefined) s.failureHeld = true;
+    else if (s.failures === 1) this.emitEvent('connect-failed', 'error', `cannot connect to ${s.driver.endpoint}: ${reason}`, { server: role });
     this.afterServerLoss(role);
   }
 
@@ -458,6 +471,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private dropConnection(role: ServerRole, reason: string, kind: RedundancyEventKind, severity: Severity): void {
     const s = this.servers[role];
     const upFor = s.connectedAt !== undefined ? this.clock.now() - s.connectedAt : undefined;
+    s.unreachableSince = this.clock.now();
     s.healthySince = undefined;
     s.failures = 1;
     if (role !== this.active) this.standbyRing.clear();
@@ -699,7 +713,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     if (this.pendingSwitch && this.pendingSwitch.to === role) {
       const ms = this.clock.now() - this.pendingSwitch.decidedAt;
       this.lastSwitchMs = ms;
-      this.emitEvent('switch-complete', 'info', `${this.pendingSwitch.kind} to the ${role} complete: first data after ${ms} ms`, { to: role, durationMs: ms });
+      this.emitEvent('switch-complete', 'info', `${this.pendingSwitch.kind} to the ${role} complete: first data after ${ms} ms`, { from: this.pendingSwitch.from, to: role, durationMs: ms });
       this.pendingSwitch = undefined;
     }
     this.emit('data', out);
@@ -863,6 +877,29 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     return this.lastActiveRole === null && this.graceTimer !== undefined;
   }
 
+  /** First connect failures of servers never connected are not reported yet (see endQuietStart). */
+  private inQuietStart(): boolean {
+    return this.quietTimer !== undefined;
+  }
+
+  /**
+   * Servers deployed with the pair (simulators in the same flow, a machine booting beside it) may
+   * take a few seconds to listen: a refusal in the first seconds is reported only if the server is
+   * still down when the quiet start runs out, not as a "both down" at every start. The health
+   * states show the refusal at once; only the events wait.
+   */
+  private endQuietStart(): void {
+    if (this.quietTimer === undefined) return;
+    this.clock.clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    for (const r of SERVER_ROLES) {
+      const srv = this.servers[r];
+      if (srv.failureHeld && srv.state === 'down' && srv.failures > 0) this.emitEvent('connect-failed', 'error', `cannot connect to ${srv.driver.endpoint}: ${srv.reason.replace(/^connect failed: /, '')}`, { server: r });
+      srv.failureHeld = false;
+    }
+    this.checkBothDown();
+  }
+
   /** In start-up and the primary is to be waited for (not when the secondary is forced). */
   private inStartupGrace(): boolean {
     return this.inStartup() && this.pinnedRole() !== 'secondary';
@@ -951,7 +988,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     }
     if (kind === 'failover') this.failovers++;
     this.lastSwitchReason = reason;
-    this.pendingSwitch = { kind, to, decidedAt: this.clock.now() };
+    this.pendingSwitch = { kind, from, to, decidedAt: this.clock.now() };
     this.writeRedirectReported = false;
     const emit = () => this.emitEvent(kind, kind === 'failover' ? 'error' : 'warning', reason, { from, to, detectMs });
     if (emitNow) emit();
@@ -978,7 +1015,9 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   }
 
   private checkBothDown(): void {
-    if (this.active !== null || this.bothDownReported || !this.started || this.inStartup()) return;
+    if (this.active !== null || this.bothDownReported || !this.started) return;
+    // Both down before anything was ever active: the servers may still be starting (quiet start).
+    if (this.lastActiveRole === null && this.inQuietStart()) return;
     const bothTried = SERVER_ROLES.every((r) => this.servers[r].state === 'down');
     if (bothTried) {
       this.bothDownReported = true;

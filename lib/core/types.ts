@@ -164,7 +164,8 @@ export interface RedundancyEvent {
   reason: string;
   /**
    * failover/promotion/manual-switch: ms from the decision to the first data from the new server
-   * (reported on 'switch-complete'); connection-lost: ms the server had been connected.
+   * (reported on 'switch-complete'); connection-lost: ms the server had been connected;
+   * connected: ms it had been unreachable before (absent on a first connect).
    */
   durationMs?: number;
   /** failover: ms from the first sign of trouble to the decision. */

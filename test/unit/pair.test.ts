@@ -187,6 +187,77 @@ describe('RedundantPair (core engine, fake time)', () => {
     });
   });
 
+  describe('event details', () => {
+    it('a server back after an outage: the connected event carries the outage, connection-lost the uptime, switch-complete its origin', async () => {
+      const r = rig('hot');
+      await started(r);
+      await r.clock.advance(3000);
+      r.primary.connectBehaviour = 'fail';
+      r.primary.drop('socket closed');
+      const lost = r.events.find((e) => e.kind === 'connection-lost');
+      assert.equal(lost?.durationMs, 3010, 'up since the connect at 0 ms: 3010 ms');
+      r.secondary.emit([counterChange(ITEM, 1)]);
+      const complete = r.events.find((e) => e.kind === 'switch-complete');
+      assert.deepEqual([complete?.from, complete?.to], ['primary', 'secondary']);
+      await r.clock.advance(1200);
+      r.primary.connectBehaviour = 'ok';
+      const before = r.events.length;
+      await r.clock.advance(4000);
+      const back = r.events.slice(before).find((e) => e.kind === 'connected' && e.server === 'primary');
+      assert.ok(back, 'the primary reconnected');
+      assert.ok(back.durationMs !== undefined && back.durationMs >= 1200 && back.durationMs <= 5200, `outage ${back.durationMs} ms`);
+      const first = r.events.find((e) => e.kind === 'connected');
+      assert.equal(first?.durationMs, undefined, 'a first connect has no outage');
+      await r.pair.stop();
+    });
+  });
+
+  describe('start-up', () => {
+    it('servers that listen only seconds after the pair starts: no failure is reported', async () => {
+      const r = rig('hot');
+      r.primary.connectBehaviour = 'fail';
+      r.secondary.connectBehaviour = 'fail';
+      await started(r);
+      await r.clock.advance(3000);
+      assert.equal(r.pair.getActive(), null);
+      r.primary.connectBehaviour = 'ok';
+      r.secondary.connectBehaviour = 'ok';
+      await r.clock.advance(2000);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.deepEqual(r.kinds().filter((k) => ['connect-failed', 'both-down', 'recovered'].includes(k)), []);
+      await r.pair.stop();
+    });
+
+    it('both servers down at start: reported once the quiet start has run out, not before', async () => {
+      const r = rig('hot');
+      r.primary.connectBehaviour = 'fail';
+      r.secondary.connectBehaviour = 'fail';
+      await started(r);
+      await r.clock.advance(4900);
+      assert.deepEqual(r.kinds().filter((k) => ['connect-failed', 'both-down'].includes(k)), []);
+      await r.clock.advance(200);
+      assert.deepEqual(r.kinds().filter((k) => ['connect-failed', 'both-down'].includes(k)), ['connect-failed', 'connect-failed', 'both-down']);
+      await r.pair.stop();
+    });
+
+    it('the primary down at start: the secondary takes over after the grace, the refusal is reported when the quiet start ends', async () => {
+      const r = rig('hot');
+      r.primary.connectBehaviour = 'fail';
+      await started(r);
+      await r.clock.advance(1900);
+      assert.equal(r.pair.getActive(), null, 'the primary is waited for during the grace');
+      assert.match(r.pair.health('primary').reason, /connect failed/, 'the health shows the refusal at once');
+      await r.clock.advance(200);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.ok(!r.kinds().includes('connect-failed'));
+      await r.clock.advance(3000);
+      const refused = r.events.filter((e) => e.kind === 'connect-failed');
+      assert.deepEqual(refused.map((e) => e.server), ['primary']);
+      assert.ok(!r.kinds().includes('both-down'));
+      await r.pair.stop();
+    });
+  });
+
   describe('warm mode', () => {
     it('reports on the active server only and enables the standby at failover', async () => {
       const r = rig('warm');
