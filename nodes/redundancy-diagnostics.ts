@@ -35,6 +35,7 @@ function formatDuration(ms: number | undefined): string {
 
 /** A row of the event list for ui-table. */
 function eventRow(e: LoggedEvent): Record<string, unknown> {
+  const switched = e.from !== undefined || e.to !== undefined ? `${e.from ?? '—'} → ${e.to ?? '—'}` : '';
   return {
     id: e.id,
     time: formatLocalDateTime(e.time),
@@ -42,7 +43,9 @@ function eventRow(e: LoggedEvent): Record<string, unknown> {
     kind: e.kind,
     severity: e.severity,
     server: e.server ?? '',
-    switch: e.from !== undefined || e.to !== undefined ? `${e.from ?? '—'} → ${e.to ?? '—'}` : '',
+    switch: switched,
+    /** One column for both: the switch, or the server a connection event is about. */
+    servers: switched || (e.server ?? ''),
     reason: e.reason,
     duration: eventDuration(e),
   };

@@ -167,7 +167,7 @@ function demo(pPort = 4840, sPort = 4841) {
   };
   const condDebug = { ...debug(t.id, 830, 420, 'condition fired / cleared'), id: 'dbg-cond' };
   const statusTable = table(gPair, 830, 270, 'Pairs', 1, [col('pair', 'Pair'), col('mode', 'Mode'), col('active', 'Active'), col('primary', 'Primary'), col('secondary', 'Secondary'), col('serviceLevel', 'ServiceLevel'), col('failovers', 'Failovers'), col('lastSwitch', 'Last switch'), col('lastEvent', 'Last event')]);
-  const eventsTable = table(gEvents, 830, 320, 'Event log', 1, [col('time', 'Time'), col('pair', 'Pair'), col('kind', 'Event'), col('switch', 'Switch'), col('reason', 'Reason'), col('duration', 'Duration')]);
+  const eventsTable = table(gEvents, 830, 320, 'Event log', 1, [col('time', 'Time'), col('pair', 'Pair'), col('kind', 'Event'), col('servers', 'Server'), col('reason', 'Reason'), col('duration', 'Duration')]);
   const mails = debug(t.id, 830, 200, 'e-mail ready events', true, 'false');
   const mailer = email(t.id, 1130, 200);
   const activeText = text(gPair, 830, 360, 'Active server', 2, { format: '{{msg.payload}}' });

@@ -1,0 +1,152 @@
+// End to end, as a user sees it: the `npm start` demo (example 12: two embedded simulators, a hot
+// pair, diagnostics, Dashboard 2.0) runs in a real Node-RED process; headless Chromium opens the
+// dashboard, reads the status table, presses "Fail primary (crash)" and "Restore primary", and
+// keeps screenshots of each step in screenshots/. Ports are free ones, the user dir a temporary one.
+// Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it and sets REQUIRE_BROWSER,
+// so that in CI a missing browser fails instead of skipping).
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { freePort } from '../helpers/ports';
+import { sleep } from '../helpers/wait';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'screenshots');
+// Flags for a closed network (see the machine notes): no background connections, no sandbox as root.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+type N = Record<string, unknown>;
+
+/** Example 12 with its simulators (and every URL that names them) moved to free ports. */
+async function demoFlow(): Promise<N[]> {
+  const flow = JSON.parse(readFileSync(join(ROOT, 'examples', '12 - Diagnostics to e-mail and dashboard.json'), 'utf8')) as N[];
+  const ports = new Map<number, number>();
+  for (const n of flow) if (n.type === 'opcua-simulator') ports.set(Number(n.port), await freePort());
+  const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
+  return (JSON.parse(text) as N[]).map((n) => (n.type === 'opcua-simulator' ? { ...n, port: ports.get(Number(n.port)) } : n));
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The dashboard's visible text, for assertions and failure messages. */
+function pageText(page: Page): Promise<string> {
+  return page.locator('body').innerText();
+}
+
+async function waitForText(page: Page, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await pageText(page);
+    if (pattern.test(text)) return text;
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${pattern}); the page shows:\n${text.slice(0, 3000)}`);
+}
+
+/** The Counter widget's value, e.g. 776328459 from "776328459 from the secondary". */
+async function counter(page: Page): Promise<{ value: number; server: string }> {
+  const m = /(\d+) from the (primary|secondary)/.exec(await pageText(page));
+  assert.ok(m, 'the Counter widget shows a value and its server');
+  return { value: Number(m[1]), server: m[2] };
+}
+
+async function shot(page: Page, name: string): Promise<string> {
+  const file = join(SHOTS, `dashboard-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  assert.ok(statSync(file).size > 20_000, `${file} holds a rendered page`);
+  return file;
+}
+
+describe('npm start demo in headless Chromium (dashboard, fail and restore the primary)', function () {
+  this.timeout(180_000);
+  let dir: string | undefined;
+  let nodeRed: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let log = '';
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.REQUIRE_BROWSER) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
+      this.skip();
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'redundancy-e2e-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'node-red-contrib-redundancy'), 'dir');
+    writeFileSync(join(dir, 'flows.json'), JSON.stringify(await demoFlow()));
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', dir, '--port', String(port), '--settings', join(ROOT, 'scripts', 'demo-settings.cjs'), 'flows.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    nodeRed = child;
+    child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
+    child.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+    const url = `http://127.0.0.1:${port}/dashboard/redundancy`;
+    const deadline = Date.now() + 60_000;
+    while (!(await httpOk(url))) {
+      if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}):\n${log.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`the dashboard did not answer within 60 s:\n${log.slice(-3000)}`);
+      await sleep(250);
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(url);
+  });
+
+  after(async function () {
+    await browser?.close().catch(() => undefined);
+    if (nodeRed && nodeRed.exitCode === null) {
+      const exited = new Promise((resolve) => nodeRed?.once('exit', resolve));
+      nodeRed.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (nodeRed.exitCode === null) nodeRed.kill('SIGKILL');
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the pair on the primary, both servers healthy, values coming, and a clean start in the event log', async function () {
+    await waitForText(page, /primary \(hot, 0 failovers\)/, 30_000, 'the pair active on the primary');
+    const text = await waitForText(page, /demo-pair\s+hot\s+primary\s+healthy\s+healthy/, 15_000, 'the status table row: hot, primary active, both healthy');
+    assert.doesNotMatch(text, /both-down|connect-failed/, 'the simulators starting with the flow are not reported as failures');
+    const a = await counter(page);
+    await sleep(1500);
+    const b = await counter(page);
+    assert.equal(b.server, 'primary');
+    assert.ok(b.value > a.value, `the counter advances (${a.value} then ${b.value})`);
+    await shot(page, '1-primary');
+  });
+
+  it('"Fail primary (crash)": the pair switches to the secondary, the values keep coming, the event log explains it', async function () {
+    const before = await counter(page);
+    await page.getByRole('button', { name: 'Fail primary (crash)' }).click();
+    await waitForText(page, /secondary \(hot, 1 failovers\)/, 15_000, 'the pair active on the secondary');
+    const text = await waitForText(page, /failover\s+primary → secondary/, 10_000, 'the failover in the event log');
+    assert.match(text, /demo-pair\s+hot\s+secondary\s+down/, 'the status table: secondary active, primary down');
+    assert.match(text, /switch-complete\s+primary → secondary/, 'the switch completion names both servers');
+    await sleep(1500);
+    const after = await counter(page);
+    assert.equal(after.server, 'secondary');
+    assert.ok(after.value > before.value, `the counter goes on from the secondary (${before.value} then ${after.value})`);
+    await shot(page, '2-failed-over');
+  });
+
+  it('"Restore primary": the primary comes back, and after the hold-off the pair returns to it', async function () {
+    await page.getByRole('button', { name: 'Restore primary' }).click();
+    const text = await waitForText(page, /promotion\s+secondary → primary/, 45_000, 'the promotion back to the primary');
+    assert.match(text, /connected\s+primary\s+connected to opc\.tcp:\/\/127\.0\.0\.1:\d+\/UA\/Simulator\s+down \d/, 'the reconnection says how long the primary was down');
+    await waitForText(page, /primary \(hot, 1 failovers\)/, 10_000, 'the pair active on the primary again');
+    await shot(page, '3-restored');
+  });
+});
