@@ -169,7 +169,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
   private conditionTimer?: TimerHandle;
   private bothBadReported = false;
   private graceTimer?: TimerHandle;
-  /** Start-up reports (connect failures, both down) held back until a server is active or this ends. */
+  /** Runs while first connect failures and a "both down" before any activation are held back. */
   private quietTimer?: TimerHandle;
 
   constructor(options: PairOptions, drivers: Record<ServerRole, EndpointDriver>) {
@@ -454,9 +454,9 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     s.failures++;
     s.unreachableSince ??= this.clock.now();
     this.setState(role, 'down', `connect failed: ${reason}`);
-    // During the start-up grace a server that is not listening yet is normal (deployed together).
+    // In the quiet start a server never connected yet may simply not listen yet (deployed together).
     if (s.failures === 1 && this.inQuietStart() && s.connectedAt === undefined) s.failureHeld = true;
-    else if (s.failures === 1) this.emitEvent('connect-failed', 'error', `cannot connect to ${s.driver.endpoint}: ${reason}`, { server: role });
+    else if (s.failures === 1) this.reportConnectFailed(role, reason);
     this.afterServerLoss(role);
   }
 
@@ -889,15 +889,17 @@ export class RedundantPair extends EventEmitter<PairEvents> {
    * states show the refusal at once; only the events wait.
    */
   private endQuietStart(): void {
-    if (this.quietTimer === undefined) return;
-    this.clock.clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
     for (const r of SERVER_ROLES) {
       const srv = this.servers[r];
-      if (srv.failureHeld && srv.state === 'down' && srv.failures > 0) this.emitEvent('connect-failed', 'error', `cannot connect to ${srv.driver.endpoint}: ${srv.reason.replace(/^connect failed: /, '')}`, { server: r });
+      if (srv.failureHeld && srv.state === 'down') this.reportConnectFailed(r, srv.reason.replace(/^connect failed: /, ''));
       srv.failureHeld = false;
     }
     this.checkBothDown();
+  }
+
+  private reportConnectFailed(role: ServerRole, reason: string): void {
+    this.emitEvent('connect-failed', 'error', `cannot connect to ${this.servers[role].driver.endpoint}: ${reason}`, { server: role });
   }
 
   /** In start-up and the primary is to be waited for (not when the secondary is forced). */
