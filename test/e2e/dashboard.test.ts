@@ -6,10 +6,11 @@
 // so that in CI a missing browser fails instead of skipping).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { onFreePorts, readExample } from '../helpers/examples';
 import { freePort } from '../helpers/ports';
 import { sleep } from '../helpers/wait';
 
@@ -18,17 +19,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'screenshots');
 // Flags for a closed network (see the machine notes): no background connections, no sandbox as root.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-type N = Record<string, unknown>;
-
-/** Example 12 with its simulators (and every URL that names them) moved to free ports. */
-async function demoFlow(): Promise<N[]> {
-  const flow = JSON.parse(readFileSync(join(ROOT, 'examples', '12 - Diagnostics to e-mail and dashboard.json'), 'utf8')) as N[];
-  const ports = new Map<number, number>();
-  for (const n of flow) if (n.type === 'opcua-simulator') ports.set(Number(n.port), await freePort());
-  const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
-  return (JSON.parse(text) as N[]).map((n) => (n.type === 'opcua-simulator' ? { ...n, port: ports.get(Number(n.port)) } : n));
-}
 
 async function httpOk(url: string): Promise<boolean> {
   try {
@@ -87,7 +77,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
     dir = mkdtempSync(join(tmpdir(), 'redundancy-e2e-'));
     mkdirSync(join(dir, 'node_modules'));
     symlinkSync(ROOT, join(dir, 'node_modules', 'node-red-contrib-redundancy'), 'dir');
-    writeFileSync(join(dir, 'flows.json'), JSON.stringify(await demoFlow()));
+    writeFileSync(join(dir, 'flows.json'), JSON.stringify(await onFreePorts(readExample('12 - Diagnostics to e-mail and dashboard.json'))));
     const port = await freePort();
     const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', dir, '--port', String(port), '--settings', join(ROOT, 'scripts', 'demo-settings.cjs'), 'flows.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     nodeRed = child;

@@ -2,11 +2,10 @@
 // gets data, and the fault buttons fail the pair over. Ports are rewritten to free ones; core
 // debug/inject/comment nodes are replaced by test helper nodes (the test helper loads no core nodes).
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import type { RedundantPair } from '../../lib/core/pair';
 import { collect, helper, loadFlow, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
-import { freePort } from '../helpers/ports';
+import { EXAMPLES_DIR as EXAMPLES, type FlowNode as N, onFreePorts, readExample } from '../helpers/examples';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const simulatorModule = require('../../nodes/opcua-simulator');
@@ -17,22 +16,13 @@ const emailModule = require('node-red-node-email/61-email.js');
 const MODULES = [pairModule, sourceModule, simulatorModule, conditionModule, diagnosticsModule, emailModule];
 const OURS = new Set(['tab', 'redundant-pair', 'redundant-source', 'opcua-simulator', 'failover-condition', 'redundancy-diagnostics', 'e-mail']);
 
-const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
-type N = Record<string, unknown>;
 
-async function prepare(flow: N[]): Promise<{ flow: N[]; ports: Map<number, number> }> {
-  const ports = new Map<number, number>();
-  for (const n of flow) if (n.type === 'opcua-simulator') ports.set(Number(n.port), await freePort());
-  const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
+async function prepare(flow: N[]): Promise<{ flow: N[] }> {
   // Core and dashboard nodes become helper nodes (flow nodes) or are left out (config nodes).
-  const out = (JSON.parse(text) as N[])
+  const out = (await onFreePorts(flow))
     .filter((n) => OURS.has(n.type as string) || n.wires !== undefined)
-    .map((n) => {
-      if (n.type === 'opcua-simulator') return { ...n, port: ports.get(Number(n.port)) };
-      if (!OURS.has(n.type as string)) return { id: n.id, type: 'helper', z: n.z, name: n.name, x: n.x, y: n.y, wires: n.wires ?? [] };
-      return n;
-    });
-  return { flow: out, ports };
+    .map((n) => (OURS.has(n.type as string) ? n : { id: n.id, type: 'helper', z: n.z, name: n.name, x: n.x, y: n.y, wires: n.wires ?? [] }));
+  return { flow: out };
 }
 
 describe('examples run as imported', function () {
@@ -51,7 +41,7 @@ describe('examples run as imported', function () {
   });
 
   it('04 (failover conditions with e-mail): a stale primary fails over, the event is mail-ready', async function () {
-    const original = JSON.parse(readFileSync(join(EXAMPLES, '04 - Failover conditions with e-mail.json'), 'utf8')) as N[];
+    const original = readExample('04 - Failover conditions with e-mail.json');
     const { flow } = await prepare(original);
     await loadFlow(MODULES, flow);
     const pair = helper.getNode((flow.find((n) => n.type === 'redundant-pair') as N).id as string).pair as RedundantPair;
@@ -65,7 +55,7 @@ describe('examples run as imported', function () {
   });
 
   it('12 (diagnostics to e-mail and dashboard, the npm start demo): status table and events flow', async function () {
-    const original = JSON.parse(readFileSync(join(EXAMPLES, '12 - Diagnostics to e-mail and dashboard.json'), 'utf8')) as N[];
+    const original = readExample('12 - Diagnostics to e-mail and dashboard.json');
     const { flow } = await prepare(original);
     await loadFlow(MODULES, flow);
     const pair = helper.getNode((flow.find((n) => n.type === 'redundant-pair') as N).id as string).pair as RedundantPair;
@@ -79,7 +69,7 @@ describe('examples run as imported', function () {
 
   for (const file of files) {
     it(`${file}: data flows, and "crash primary" fails over to the secondary`, async function () {
-      const original = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as N[];
+      const original = readExample(file);
       const { flow } = await prepare(original);
       await loadFlow(MODULES, flow);
       const pairDef = flow.find((n) => n.type === 'redundant-pair') as N;
