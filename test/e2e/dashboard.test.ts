@@ -47,8 +47,9 @@ async function waitForText(page: Page, pattern: RegExp, timeoutMs: number, what:
 
 /** The Counter widget's value, e.g. 776328459 from "776328459 from the secondary". */
 async function counter(page: Page): Promise<{ value: number; server: string }> {
-  const m = /(\d+) from the (primary|secondary)/.exec(await pageText(page));
-  assert.ok(m, 'the Counter widget shows a value and its server');
+  const pattern = /(\d+) from the (primary|secondary)/;
+  const m = pattern.exec(await waitForText(page, pattern, 15_000, 'the Counter widget showing a value and its server'));
+  assert.ok(m);
   return { value: Number(m[1]), server: m[2] };
 }
 
