@@ -8,7 +8,7 @@ import { EventDigest } from '../lib/core/digest';
 import { type EventFilter, EventLog, type LoggedEvent, matchesFilter } from '../lib/core/event-log';
 import { pairHub } from '../lib/core/hub';
 import { errorText } from '../lib/core/pair';
-import { formatLocalDateTime, pairMetrics, statusRows } from '../lib/core/status-table';
+import { formatDuration, formatLocalDateTime, pairMetrics, statusRows } from '../lib/core/status-table';
 import { DEFAULT_BODY, DEFAULT_SUBJECT, renderEvent, validateTemplate } from '../lib/core/templates';
 import { EVENT_KINDS, type PairStatus, type RedundancyEvent, type RedundancyEventKind, type Severity } from '../lib/core/types';
 import { SqliteEventStore } from '../lib/store/sqlite-event-store';
@@ -26,11 +26,6 @@ function listOf(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String).filter(Boolean);
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
   return [];
-}
-
-function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** A row of the event list for ui-table. */

@@ -122,8 +122,6 @@ interface ServerRuntime {
   queue: Promise<void>;
   /** Cold mode: an idle server being probed (connect, ping, disconnect). */
   probing: boolean;
-  /** Its first connect failure fell in the quiet start and is reported when that ends, if still down. */
-  failureHeld: boolean;
 }
 
 const DEFAULT_RECONNECT_MIN = 500;
@@ -217,7 +215,6 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       conditionsKnown: true,
       queue: Promise.resolve(),
       probing: false,
-      failureHeld: false,
     });
     this.servers = { primary: runtime('primary'), secondary: runtime('secondary') };
     for (const role of SERVER_ROLES) {
@@ -428,6 +425,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
         await s.driver.disconnect().catch(() => undefined);
         return;
       }
+      // A first connect in the quiet start ends no reported outage (its refusals were held back).
+      const outageHeld = s.connectedAt === undefined && this.inQuietStart();
       s.connected = true;
       s.answered = false;
       s.connectedAt = this.clock.now();
@@ -438,10 +437,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
       s.itemsKey = '';
       s.dataSince = undefined;
       this.lag.reset(role);
-      // The outage it comes back from (not one hidden in the quiet start).
-      const downFor = s.unreachableSince !== undefined && !s.failureHeld ? s.connectedAt - s.unreachableSince : undefined;
+      const downFor = s.unreachableSince !== undefined && !outageHeld ? s.connectedAt - s.unreachableSince : undefined;
       s.unreachableSince = undefined;
-      s.failureHeld = false;
       this.emitEvent('connected', 'info', `connected to ${s.driver.endpoint}`, { server: role, durationMs: downFor });
       // Healthy only once a ping answered: a session that cannot read is no better than none.
       this.setState(role, 'connecting', 'connected, checking');
@@ -455,8 +452,7 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     s.unreachableSince ??= this.clock.now();
     this.setState(role, 'down', `connect failed: ${reason}`);
     // In the quiet start a server never connected yet may simply not listen yet (deployed together).
-    if (s.failures === 1 && this.inQuietStart() && s.connectedAt === undefined) s.failureHeld = true;
-    else if (s.failures === 1) this.reportConnectFailed(role, reason);
+    if (s.failures === 1 && !(this.inQuietStart() && s.connectedAt === undefined)) this.reportConnectFailed(role, reason);
     this.afterServerLoss(role);
   }
 
@@ -892,8 +888,8 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     this.quietTimer = undefined;
     for (const r of SERVER_ROLES) {
       const srv = this.servers[r];
-      if (srv.failureHeld && srv.state === 'down') this.reportConnectFailed(r, srv.reason.replace(/^connect failed: /, ''));
-      srv.failureHeld = false;
+      // Never connected and down: its refusals were all held back.
+      if (srv.connectedAt === undefined && srv.state === 'down') this.reportConnectFailed(r, srv.reason.replace(/^connect failed: /, ''));
     }
     this.checkBothDown();
   }
