@@ -5,7 +5,7 @@
 import { RedundantPair } from '../lib/core/pair';
 import type { ConnectionMode, DeliveredChange, ItemSpec, RedundancyEvent } from '../lib/core/types';
 import { OpcuaDriver } from '../lib/drivers/opcua';
-import { SIM_ITEMS, SIM_RESOURCE_PATH, bulkItemId } from '../lib/sim/opcua-simulator';
+import { SIM_ITEMS, bulkItemId, simulatorEndpointUrl } from '../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../lib/sim/sim-process';
 import { FaultProxy } from '../test/helpers/fault-proxy';
 import { freePort } from '../test/helpers/ports';
@@ -37,7 +37,7 @@ export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
   const simOpts = { counterPeriodMs: 100, bulkItems: c.items, bulkPeriodMs: c.sampling_ms, shutdownDelayMs: 0 };
   const proxy = await FaultProxy.start('127.0.0.1', pPort);
   const [primary, secondary] = await Promise.all([
-    SimulatorProcess.spawn({ port: pPort, name: 'bench-primary', ...simOpts, advertisedUrls: [proxy.rewrite(`opc.tcp://127.0.0.1:${pPort}${SIM_RESOURCE_PATH}`)] }),
+    SimulatorProcess.spawn({ port: pPort, name: 'bench-primary', ...simOpts, advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(pPort))] }),
     SimulatorProcess.spawn({ port: sPort, name: 'bench-secondary', ...simOpts }),
   ]);
   const driver = (url: string) => new OpcuaDriver({ endpointUrl: url, pingIntervalMs: c.ping_interval_ms, pingTimeoutMs: c.ping_timeout_ms, sessionName: 'bench' });

@@ -51,6 +51,11 @@ export const SIM_ITEMS = {
 
 export const SIM_RESOURCE_PATH = '/UA/Simulator';
 
+/** The endpoint URL of a simulator on host:port (known before it starts, e.g. to put a proxy in front). */
+export function simulatorEndpointUrl(port: number, host = '127.0.0.1'): string {
+  return `opc.tcp://${host}:${port}${SIM_RESOURCE_PATH}`;
+}
+
 export function bulkItemId(i: number): string {
   return `ns=1;s=Bulk.${String(i).padStart(5, '0')}`;
 }
@@ -123,7 +128,7 @@ export class OpcuaSimulator {
     if (!Number.isInteger(this.opts.port) || this.opts.port < 1 || this.opts.port > 65535) throw new Error(`simulator port must be 1..65535 (got ${options.port})`);
     if (!(this.opts.counterPeriodMs >= 10)) throw new Error(`counter period must be ≥ 10 ms (got ${options.counterPeriodMs})`);
     this.serviceLevel = this.opts.serviceLevel;
-    this.endpointUrl = `opc.tcp://${this.opts.host}:${this.opts.port}${SIM_RESOURCE_PATH}`;
+    this.endpointUrl = simulatorEndpointUrl(this.opts.port, this.opts.host);
   }
 
   get running(): boolean {

@@ -3,7 +3,7 @@
 // socket and timer released on redeploy.
 import assert from 'node:assert/strict';
 import type { RedundantPair } from '../../lib/core/pair';
-import { OpcuaSimulator, SIM_ITEMS } from '../../lib/sim/opcua-simulator';
+import { OpcuaSimulator, SIM_ITEMS, simulatorEndpointUrl } from '../../lib/sim/opcua-simulator';
 import { collect, helper, loadFlow, loggedErrors, openHandles, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
 
@@ -108,7 +108,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     const late = new OpcuaSimulator({ port, name: 'late' });
     const port2 = await freePort();
     await loadFlow([pairModule, sourceModule], [
-      pairDef('pair-x', 'line-pair', late.endpointUrl, `opc.tcp://127.0.0.1:${port2}/UA/Simulator`),
+      pairDef('pair-x', 'line-pair', late.endpointUrl, simulatorEndpointUrl(port2)),
       sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ]);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { RedundantPair } from '../../lib/core/pair';
 import type { ConnectionMode, RedundancyEvent } from '../../lib/core/types';
-import { OpcuaSimulator, SIM_ITEMS, SIM_RESOURCE_PATH } from '../../lib/sim/opcua-simulator';
+import { OpcuaSimulator, SIM_ITEMS, simulatorEndpointUrl } from '../../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../../lib/sim/sim-process';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { type Msg, collect, helper, holes, loadFlow, loggedErrors, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
@@ -70,7 +70,7 @@ async function rig(mode: ConnectionMode, opts: { autoPromote?: boolean; crashabl
   // The proxies first: each server advertises the URL it is reached by (no endpoint mismatch warnings).
   const pProxy = await FaultProxy.start('127.0.0.1', pPort);
   const sProxy = await FaultProxy.start('127.0.0.1', sPort);
-  const viaProxy = (proxy: FaultProxy, port: number) => [proxy.rewrite(`opc.tcp://127.0.0.1:${port}${SIM_RESOURCE_PATH}`)];
+  const viaProxy = (proxy: FaultProxy, port: number) => [proxy.rewrite(simulatorEndpointUrl(port))];
   const primary = opts.crashable ? await processPrimary(pPort, viaProxy(pProxy, pPort)) : await inProcessPrimary(pPort, viaProxy(pProxy, pPort));
   const secondary = new OpcuaSimulator({ port: sPort, name: 'sim-secondary', counterPeriodMs: 100, shutdownDelayMs: 300, advertisedUrls: viaProxy(sProxy, sPort) });
   await secondary.start();
