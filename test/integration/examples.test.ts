@@ -2,7 +2,9 @@
 // gets data, and the fault buttons fail the pair over. Ports are rewritten to free ones; core
 // debug/inject/comment nodes are replaced by test helper nodes (the test helper loads no core nodes).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RedundantPair } from '../../lib/core/pair';
 import { collect, helper, loadFlow, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
 import { EXAMPLES_DIR as EXAMPLES, type FlowNode as N, onFreePorts, readExample } from '../helpers/examples';
@@ -36,6 +38,22 @@ describe('examples run as imported', function () {
   });
 
   const files = readdirSync(EXAMPLES).filter((f) => /^0[1-3] .*\.json$/.test(f));
+  it('examples/ is exactly what scripts/make-examples.mjs generates, node ids unique across examples', function () {
+    const script = join(EXAMPLES, '..', 'scripts', 'make-examples.mjs');
+    try {
+      execFileSync(process.execPath, [script, '--check'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      assert.fail(String((err as { stderr?: string }).stderr || err));
+    }
+    const seen = new Map<string, string>();
+    for (const f of readdirSync(EXAMPLES).filter((x) => x.endsWith('.json'))) {
+      for (const n of readExample(f)) {
+        assert.ok(!seen.has(n.id as string) || seen.get(n.id as string) === f, `node id ${String(n.id)} in ${f} and ${seen.get(n.id as string)}`);
+        seen.set(n.id as string, f);
+      }
+    }
+  });
+
   it('ships the examples of MISSION.md done so far (1-4, 12)', function () {
     assert.deepEqual(readdirSync(EXAMPLES).map((f) => f.slice(0, 2)).sort(), ['01', '02', '03', '04', '12']);
   });

@@ -1,0 +1,66 @@
+// Example 12, the `npm start` demo: a hot pair, diagnostics to e-mail and a Dashboard 2.0 page.
+import { ITEMS, comment, debug, email, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
+
+export const file = '12 - Diagnostics to e-mail and dashboard';
+export const flow = () => demo(4840, 4841);
+
+/** The `npm start` demo: a hot pair, diagnostics and a Dashboard 2.0 page. */
+function demo(pPort = 4840, sPort = 4841) {
+  startExample(12);
+  const t = tab('Redundancy demo', 'Two embedded OPC UA simulators, a hot redundant pair, failover conditions, the diagnostics log and a dashboard at /dashboard/redundancy.');
+  const base = { id: id('uib'), type: 'ui-base', name: 'Redundancy', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true, notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false };
+  const theme = { id: id('uith'), type: 'ui-theme', name: 'Redundancy', colors: { surface: '#1f4e79', primary: '#0d74ce', bgPage: '#f4f6f8', groupBg: '#ffffff', groupOutline: '#d9d9e0' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '6px', widgetGap: '12px' } };
+  const page = { id: id('uip'), type: 'ui-page', name: 'Redundancy', ui: base.id, path: '/redundancy', icon: 'swap-horizontal', layout: 'grid', theme: theme.id, breakpoints: [{ name: 'Default', px: 0, cols: 3 }, { name: 'Tablet', px: 576, cols: 6 }, { name: 'Small Desktop', px: 768, cols: 9 }, { name: 'Desktop', px: 1024, cols: 12 }], order: 1, className: '', visible: 'true', disabled: 'false' };
+  const group = (name, width, order) => ({ id: id('uig'), type: 'ui-group', name, page: page.id, width, height: 1, order, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' });
+  const gPair = group('Pair status', 12, 1);
+  const gControl = group('Controls', 4, 2);
+  const gValues = group('Values', 8, 3);
+  const gEvents = group('Events', 12, 4);
+  const text = (g, x, y, label, order, extra = {}) => ({ id: id('uit'), type: 'ui-text', z: t.id, group: g.id, order, width: 0, height: 0, name: label, label, format: '{{msg.payload}}', layout: 'row-spread', style: false, font: 'Helvetica', fontSize: 16, color: '#717171', wrapText: false, className: '', value: 'payload', valueType: 'msg', x, y, wires: [], ...extra });
+  const button = (g, x, y, label, payload, order, wire, color = '') => ({ id: id('uibt'), type: 'ui-button', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, emulateClick: false, tooltip: '', color: '', bgcolor: color, className: '', icon: '', iconPosition: 'left', payload, payloadType: 'str', topic: 'topic', topicType: 'msg', buttonColor: color, textColor: '', iconColor: '', enableClick: true, enablePointerdown: false, pointerdownPayload: '', pointerdownPayloadType: 'str', enablePointerup: false, pointerupPayload: '', pointerupPayloadType: 'str', x, y, wires: [[wire]] });
+  const table = (g, x, y, label, order, columns) => ({ id: id('uitb'), type: 'ui-table', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, maxrows: 12, passthru: false, autocols: false, showSearch: false, deselect: true, selectionType: 'none', columns, mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', className: '', x, y, wires: [[]] });
+  const col = (key, label) => ({ title: label, key, keyType: 'key', type: 'text', width: '', align: 'start' });
+
+  const p = pair('demo-pair', 'hot', pPort, sPort);
+  const simP = simulator(t.id, 1010, 520, `primary server :${pPort}`, pPort);
+  const simS = simulator(t.id, 1010, 600, `secondary server :${sPort}`, sPort);
+  const chart = { id: id('uic'), type: 'ui-chart', z: t.id, group: gValues.id, name: 'sine', label: 'Sine and random walk (from whichever server is active)', order: 2, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', xmin: '', xmax: '', yAxisLabel: '', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', bins: 10, action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 4, showLegend: true, removeOlder: '1', removeOlderUnit: '60', removeOlderPoints: '', colors: ['#0095FF', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#8C564B'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 5, className: '', interpolation: 'linear', x: 830, y: 160, wires: [[]] };
+  const counterText = text(gValues, 1010, 80, 'Counter', 1);
+  const withServer = { id: id('chg'), type: 'change', z: t.id, name: 'value (server)', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(payload) & "   from the " & server', tot: 'jsonata' }], x: 820, y: 80, wires: [[counterText.id]] };
+  const route = { id: id('sw'), type: 'switch', z: t.id, name: 'by item', property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'counter', vt: 'str' }, { t: 'eq', v: 'sine', vt: 'str' }, { t: 'eq', v: 'random walk', vt: 'str' }], checkall: 'false', repair: false, outputs: 3, x: 600, y: 120, wires: [[withServer.id], [chart.id], [chart.id]] };
+  const src = source(t.id, 380, 120, p.id, [{ id: ITEMS.counter, name: 'counter' }, { id: ITEMS.sine, name: 'sine' }, { id: ITEMS.randomWalk, name: 'random walk' }], [route.id], { samplingInterval: 200 });
+  const condDebugId = id('dbg');
+  const cond = {
+    id: id('cond'), type: 'failover-condition', z: t.id, name: 'device link watch', pair: p.id, samplingInterval: 500, minSwitchInterval: 0,
+    conditions: [{ name: 'counter stale', kind: 'stale', item: ITEMS.counter, staleMs: 3000 }, { name: 'device link', kind: 'value', item: ITEMS.deviceOk, op: 'false' }],
+    x: 600, y: 420, wires: [[condDebugId]],
+  };
+  const condDebug = { ...debug(t.id, 830, 420, 'condition fired / cleared'), id: condDebugId };
+  const statusTable = table(gPair, 830, 270, 'Pairs', 1, [col('pair', 'Pair'), col('mode', 'Mode'), col('active', 'Active'), col('primary', 'Primary'), col('secondary', 'Secondary'), col('serviceLevel', 'ServiceLevel'), col('failovers', 'Failovers'), col('lastSwitch', 'Last switch'), col('lastEvent', 'Last event')]);
+  const eventsTable = table(gEvents, 830, 320, 'Event log', 1, [col('time', 'Time'), col('pair', 'Pair'), col('kind', 'Event'), col('servers', 'Server'), col('reason', 'Reason'), col('duration', 'Duration')]);
+  const mails = debug(t.id, 830, 200, 'e-mail ready events', true, 'false');
+  const mailer = email(t.id, 1130, 200);
+  const activeText = text(gPair, 830, 360, 'Active server', 2, { format: '{{msg.payload}}' });
+  const activeOf = { id: id('chg'), type: 'change', z: t.id, name: 'active server', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$count(payload) > 0 ? (payload[0].active & " (" & payload[0].mode & ", " & payload[0].failovers & " failovers)") : "no pair"', tot: 'jsonata' }], x: 620, y: 360, wires: [[activeText.id]] };
+  const diag = { id: id('diag'), type: 'redundancy-diagnostics', z: t.id, name: 'diagnostics', pairs: '', kinds: [], severities: [], maxEvents: 1000, persist: true, subject: '', body: '', rateLimit: 10, rateWindow: 60000, listSize: 30, x: 380, y: 280, wires: [[mails.id, mailer.id], [statusTable.id, activeOf.id], [eventsTable.id]] };
+  // The table is pushed on every change; this fills it once after deploy and on demand.
+  const refresh = inject(t.id, 160, 280, 'refresh status', '', diag.id, { topic: 'status', props: [{ p: 'topic', vt: 'str' }], repeat: '', once: true, onceDelay: 1 });
+  return [
+    t,
+    comment(t.id, 180, 40, 'Redundancy demo: open /dashboard/redundancy', 'Press "Fail primary" on the dashboard: the pair switches to the secondary and the values keep coming (msg.server tells where they come from). "Restore primary" brings it back; the pair returns to it after the 10 s hold-off. "Primary device link lost" keeps the primary server up but marks its device link bad: the failover condition switches to the secondary. The event log shows every transition with its reason and duration.'),
+    src, route, withServer, counterText, chart, p,
+    diag, refresh, statusTable, eventsTable, mails, mailer, activeOf, activeText,
+    comment(t.id, 1170, 240, 'E-mail: set the SMTP server, then enable', 'The e-mail node ships disabled so the flow deploys without a mail server. Open it, set server, port and login, enable it (the button at the bottom of its dialog) and deploy: every event that passes the diagnostics filter (and its rate limit) is mailed. The debug node shows the same messages meanwhile.'),
+    cond, condDebug,
+    button(gControl, 780, 520, 'Fail primary (crash)', 'crash', 1, simP.id, '#c62828'),
+    button(gControl, 780, 560, 'Restore primary', 'restart', 2, simP.id, '#2e7d32'),
+    button(gControl, 780, 600, 'Primary device link lost', 'link-fail', 3, simP.id, '#ef6c00'),
+    button(gControl, 780, 640, 'Primary device link back', 'link-ok', 4, simP.id),
+    button(gControl, 380, 480, 'Force secondary', 'force-secondary', 5, cond.id),
+    button(gControl, 380, 520, 'Force primary', 'force-primary', 6, cond.id),
+    button(gControl, 380, 560, 'Automatic', 'auto', 7, cond.id),
+    simP, simS,
+    base, theme, page, gPair, gControl, gValues, gEvents,
+  ];
+}
+

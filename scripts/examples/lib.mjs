@@ -1,0 +1,93 @@
+// Builders shared by the example flows (scripts/examples/NN-*.mjs): tabs, comments, simulators,
+// inject/debug/e-mail nodes, OPC UA pairs and sources. Node ids carry the example's number.
+export const SIM_PATH = '/UA/Simulator';
+export const ITEMS = {
+  counter: 'ns=1;s=Simulation.Counter',
+  sine: 'ns=1;s=Simulation.Sine',
+  randomWalk: 'ns=1;s=Simulation.RandomWalk',
+  setpoint: 'ns=1;s=Simulation.Setpoint',
+  array: 'ns=1;s=Simulation.Array',
+  deviceOk: 'ns=1;s=Simulation.DeviceOk',
+};
+
+/**
+ * Node ids unique across all examples (importing two side by side brings no conflict prompt):
+ * every example sets its own number before it builds its nodes.
+ */
+let example = '00';
+let seq = 0;
+export function startExample(number) {
+  example = String(number).padStart(2, '0');
+  seq = 0;
+}
+export const id = (prefix) => `ex${example}-${prefix}-${(++seq).toString(16).padStart(4, '0')}`;
+
+export function tab(name, info) {
+  return { id: id('tab'), type: 'tab', label: name, disabled: false, info };
+}
+
+export function comment(z, x, y, name, info) {
+  return { id: id('cmt'), type: 'comment', z, name, info, x, y, wires: [] };
+}
+
+export function simulator(z, x, y, name, port, extra = {}) {
+  return { id: id('sim'), type: 'opcua-simulator', z, name, port, counterPeriod: 100, serviceLevel: 255, bulkItems: 0, x, y, wires: [], ...extra };
+}
+
+export function inject(z, x, y, name, payload, wire, extra = {}) {
+  return {
+    id: id('inj'), type: 'inject', z, name, props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '',
+    payload, payloadType: typeof payload === 'object' ? 'json' : 'str', x, y, wires: [[wire]], ...extra,
+    ...(typeof payload === 'object' ? { payload: JSON.stringify(payload) } : {}),
+  };
+}
+
+export function debug(z, x, y, name, active = true, complete = 'true') {
+  return { id: id('dbg'), type: 'debug', z, name, active, tosidebar: true, console: false, tostatus: true, complete, targetType: complete === 'true' ? 'full' : 'msg', statusVal: 'payload', statusType: 'auto', x, y, wires: [] };
+}
+
+/** node-red-node-email's e-mail node, shipped disabled: enable it once the SMTP server is set. */
+export function email(z, x, y) {
+  return { id: id('mail'), type: 'e-mail', z, name: 'operator@plant.example', server: 'smtp.example.com', port: '587', secure: false, tls: true, authtype: 'BASIC', d: true, x, y, wires: [] };
+}
+
+export function pair(name, mode, pPort, sPort, extra = {}) {
+  return {
+    id: id('pair'), type: 'redundant-pair', name, protocol: 'opcua',
+    primaryEndpoint: `opc.tcp://127.0.0.1:${pPort}${SIM_PATH}`, secondaryEndpoint: `opc.tcp://127.0.0.1:${sPort}${SIM_PATH}`,
+    securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', mode,
+    pingInterval: 1000, pingTimeout: 1000, autoPromote: true, holdOff: 10000, reconnectMax: 10000, ...extra,
+  };
+}
+
+export function source(z, x, y, pairId, items, wires, extra = {}) {
+  return { id: id('src'), type: 'redundant-source', z, name: '', pair: pairId, items, samplingInterval: 250, output: 'change', x, y, wires: [wires], ...extra };
+}
+
+
+/** Examples 1-3: one OPC UA pair in one mode, with buttons to fail and restore the primary. */
+export function modeExample(number, mode, pPort, sPort, text) {
+  startExample(number);
+  const t = tab(`OPC UA pair, ${mode} mode`, text);
+  const p = pair(`${mode}-pair`, mode, pPort, sPort);
+  const simP = simulator(t.id, 560, 300, 'primary server', pPort);
+  const simS = simulator(t.id, 560, 380, 'secondary server', sPort);
+  const out = debug(t.id, 580, 140, 'values (with msg.server)');
+  const src = source(t.id, 330, 140, p.id, [{ id: ITEMS.counter, name: 'counter' }, { id: ITEMS.sine, name: 'sine' }, { id: ITEMS.setpoint, name: 'setpoint' }], [out.id]);
+  const write = inject(t.id, 140, 140, 'write setpoint 42', '42', src.id, { topic: 'setpoint', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], payloadType: 'num' });
+  return [
+    t,
+    comment(t.id, 200, 60, `OPC UA pair, ${mode} mode`, text),
+    write,
+    src,
+    out,
+    p,
+    inject(t.id, 150, 280, 'crash primary', 'crash', simP.id),
+    inject(t.id, 150, 320, 'graceful shutdown', 'shutdown', simP.id),
+    inject(t.id, 150, 360, 'stall primary (silent)', 'stall', simP.id),
+    inject(t.id, 150, 400, 'restore primary', 'restart', simP.id),
+    simP,
+    simS,
+  ];
+}
+
