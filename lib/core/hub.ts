@@ -38,6 +38,14 @@ export class PairHub extends EventEmitter<HubEvents> {
     this.emit('unregistered', pair.name);
   }
 
+  /**
+   * Events of sources that are not pairs (a peer link, a channel selector, an alarm or trend pair):
+   * every diagnostics node receives them like a pair's. `event.pair` names the source.
+   */
+  publish(event: RedundancyEvent): void {
+    this.emit('event', event);
+  }
+
   /** Pairs by name (alias); several config nodes may share a name, all are returned. */
   list(): RedundantPair[] {
     return [...this.pairs.values()];
