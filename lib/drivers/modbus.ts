@@ -110,6 +110,11 @@ export class ModbusDriver implements ChannelDriver {
     });
   }
 
+  /** Requests waiting for the connection (not the one in flight). */
+  get queuedRequests(): number {
+    return this.queue.pending;
+  }
+
   /** Poll statistics (cycles, overruns). */
   get pollStats(): { cycles: number; overruns: number } {
     return { ...this.poller.stats };
@@ -211,16 +216,22 @@ export class ModbusDriver implements ChannelDriver {
       const waiter = () => finish();
       this.answerWaiters.add(waiter);
       const timer = this.clock.setTimeout(() => finish(new Error(`no answer from ${this.endpoint} within ${timeoutMs} ms`)), timeoutMs);
-      const request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
-      request.promise.then(
-        (o) => {
-          if (o.ok || o.failure.answered) finish();
-          else finish(new Error(o.failure.message));
-        },
-        (e: Error) => {
-          if (!settled && !/answered meanwhile/.test(e.message)) finish(e);
-        },
-      );
+      let request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
+      let garbled = 0;
+      const onOutcome = (o: BlockOutcome) => {
+        if (o.ok || o.failure.answered) return finish();
+        // A garbled answer (CRC error, noise on a serial line) is read once more while time remains.
+        if (o.failure.kind === 'garbled' && ++garbled <= 2 && !settled) {
+          request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
+          request.promise.then(onOutcome, onReject);
+          return;
+        }
+        finish(new Error(o.failure.message));
+      };
+      const onReject = (e: Error) => {
+        if (!settled && !/answered meanwhile/.test(e.message)) finish(e);
+      };
+      request.promise.then(onOutcome, onReject);
     });
   }
 

@@ -49,6 +49,8 @@ export interface PollerHost {
 interface Group {
   intervalMs: number;
   timer?: TimerHandle;
+  /** A cycle is about to start (kicked, not begun): further kicks join it. */
+  starting: boolean;
   running: boolean;
   rerun: boolean;
   nextDue: number;
@@ -91,6 +93,7 @@ export class ModbusPoller {
       this.host.clock.clearTimeout(g.timer);
       g.timer = undefined;
       g.running = false;
+      g.starting = false;
       g.rerun = false;
     }
     for (const it of this.items.values()) it.last = undefined;
@@ -103,7 +106,7 @@ export class ModbusPoller {
     this.dropEmptyGroups();
     let g = this.groups.get(item.intervalMs);
     if (!g) {
-      g = { intervalMs: item.intervalMs, running: false, rerun: false, nextDue: this.host.clock.now() };
+      g = { intervalMs: item.intervalMs, starting: false, running: false, rerun: false, nextDue: this.host.clock.now() };
       this.groups.set(item.intervalMs, g);
     }
     if (item.state === 'reporting' && this.active) this.kick(g);
@@ -139,24 +142,33 @@ export class ModbusPoller {
     }
   }
 
-  /** Runs a cycle now, or right after the one running. */
+  /**
+   * Runs a cycle now, or right after the one running. "Now" is the next microtask, so that items
+   * added in one batch are read in one cycle.
+   */
   private kick(g: Group): void {
+    if (g.starting) return;
     if (g.running) {
       g.rerun = true;
       return;
     }
     this.host.clock.clearTimeout(g.timer);
     g.timer = undefined;
+    g.running = true;
+    g.starting = true;
     g.nextDue = this.host.clock.now();
-    void this.cycle(g);
+    const gen = this.generation;
+    queueMicrotask(() => {
+      g.starting = false;
+      if (gen === this.generation) void this.cycle(g);
+    });
   }
 
   private schedule(g: Group): void {
     if (!this.active || this.groups.get(g.intervalMs) !== g) return;
     if (g.rerun) {
       g.rerun = false;
-      g.nextDue = this.host.clock.now();
-      void this.cycle(g);
+      this.kick(g);
       return;
     }
     const now = this.host.clock.now();
@@ -168,6 +180,7 @@ export class ModbusPoller {
     }
     g.timer = this.host.clock.setTimeout(() => {
       g.timer = undefined;
+      g.running = true;
       void this.cycle(g);
     }, g.nextDue - now);
   }
@@ -180,10 +193,13 @@ export class ModbusPoller {
     return planReads(this.entriesOf(items), { ...this.host.limits, unreadable: this.unreadable });
   }
 
+  /** One cycle of a group; the caller has set g.running. */
   private async cycle(g: Group): Promise<void> {
-    if (!this.active) return;
     const gen = this.generation;
-    g.running = true;
+    if (!this.active || this.groups.get(g.intervalMs) !== g) {
+      g.running = false;
+      return;
+    }
     this.stats.cycles++;
     try {
       const items = [...this.items.values()].filter((it) => it.intervalMs === g.intervalMs && it.state === 'reporting');
@@ -241,7 +257,8 @@ export class ModbusPoller {
     }
     if (changes.length > 0) this.host.data(changes);
     if (errors.length > 0 || recovered.length > 0) this.host.itemErrors(errors, recovered);
-    if (answered === 0 && failedNoAnswer > 0 && lastFailure) this.host.deviceLost(`no answer from the device to any of ${blocks.length} read${blocks.length === 1 ? '' : 's'} (${lastFailure.message})`);
+    if (answered === 0 && failedNoAnswer > 0 && lastFailure?.kind === 'closed') this.host.deviceLost(`link closed (${lastFailure.message})`);
+    else if (answered === 0 && failedNoAnswer > 0 && lastFailure) this.host.deviceLost(`no answer from the device to any of ${blocks.length} read${blocks.length === 1 ? '' : 's'} (${lastFailure.message})`);
   }
 
   /**

@@ -125,11 +125,19 @@ export class ModbusTransport {
     }
     // Set after connecting: given before, modbus-serial would also make it the socket's idle timeout.
     client.setTimeout(this.options.timeoutMs);
-    client.on('close', () => {
+    const closed = () => {
       if (this.client !== client) return;
       this.client = undefined;
       if (!this.closedByUs) this.closeListener?.(lastError ? `link closed (${lastError})` : 'link closed by the other side');
+    };
+    client.on('close', closed);
+    // modbus-serial's TCP ports stay silent about a close that follows a socket error (a reset):
+    // listen to the socket itself.
+    const socket = (client as unknown as { _port?: { _client?: { on?: (ev: string, fn: (arg?: unknown) => void) => void } } })._port?._client;
+    socket?.on?.('error', (err) => {
+      lastError = err instanceof Error ? err.message : String(err);
     });
+    socket?.on?.('close', closed);
   }
 
   /** Closes the link; bounded in time on a dead link; never rejects. */
