@@ -110,6 +110,11 @@ export class ModbusDriver implements ChannelDriver {
     });
   }
 
+  /** No request in flight or waiting. */
+  get idle(): boolean {
+    return !this.queue.inFlight && this.queue.pending === 0;
+  }
+
   /** Requests waiting for the connection (not the one in flight). */
   get queuedRequests(): number {
     return this.queue.pending;

@@ -52,6 +52,13 @@ export const SIM_MAP = {
   discreteMaster: 16, // DI 0..15 the counter's bits, DI 16 master
 } as const;
 
+/** Entries kept in the request and write logs (a long-running example must not grow them for ever). */
+export const SIM_LOG_LIMIT = 50_000;
+
+function capped<T>(log: T[]): void {
+  if (log.length > SIM_LOG_LIMIT) log.splice(0, log.length - SIM_LOG_LIMIT / 2);
+}
+
 export interface SimRequest {
   side: SimSide;
   unit: number;
@@ -95,7 +102,9 @@ function hash01(n: number): number {
 }
 
 export class ModbusSimulator {
+  /** Requests received on every side, in order (the last SIM_LOG_LIMIT). */
   readonly requests: SimRequest[] = [];
+  /** Writes the device accepted (the last SIM_LOG_LIMIT). */
   readonly writes: SimWrite[] = [];
   private readonly opts: Required<Omit<ModbusSimulatorOptions, 'rtuTcpPort' | 'serialPath'>> & Pick<ModbusSimulatorOptions, 'rtuTcpPort' | 'serialPath'>;
   private server?: ServerTCP;
@@ -310,6 +319,7 @@ export class ModbusSimulator {
         const address = len >= 4 ? buf.readUInt16BE(8) : 0;
         const count = fc === 5 || fc === 6 || fc === 22 ? 1 : len >= 6 ? buf.readUInt16BE(10) : 0;
         this.requests.push({ side, unit, fc, address, count });
+        capped(this.requests);
         buf = buf.subarray(6 + len);
       }
     });
@@ -470,6 +480,7 @@ export class ModbusSimulator {
         if (code === 0) {
           this.coils[addr] = value ? 1 : 0;
           this.writes.push({ unit, area: 'coil', address: addr, values: [value ? 1 : 0], time: Date.now() });
+          capped(this.writes);
         }
         this.answer(cb, code);
       },
@@ -484,6 +495,7 @@ export class ModbusSimulator {
         this.holding[address + i] = v & 0xffff;
       });
       this.writes.push({ unit, area: 'holding', address, values: values.map((v) => v & 0xffff), time: Date.now() });
+      capped(this.writes);
     }
     this.answer(cb, code);
   }

@@ -200,7 +200,7 @@ describe('Modbus driver against real servers', function () {
     await waitFor(() => driver!.pollStats.cycles >= 6, 5000, 'six cycles');
     assert.deepEqual(rec.changes.map((c) => c.item).sort(), ['HR10', 'HR2'], 'each once');
     await driver.setMonitoring('disabled');
-    await sleep(60);
+    await waitFor(() => driver!.idle, 3000, 'the last poll done');
     s.clearLog();
     await sleep(300);
     assert.deepEqual(s.requests, [], 'no polls while disabled');
@@ -210,6 +210,27 @@ describe('Modbus driver against real servers', function () {
     await driver.setMonitoring('reporting');
     await waitFor(() => rec.changes.length >= n + 2, 2000, 'every value reported again after re-enabling');
     await assert.rejects(driver.setMonitoring('sampling'), (e: unknown) => e instanceof DriverError && e.statusCode === 'BadMonitoringModeInvalid');
+  });
+
+  it('adds and removes items incrementally: the others keep being polled, removed ones are no longer read', async function () {
+    const s = await startSim();
+    driver = driverFor(s.endpoints().tcp);
+    const rec = recorder(driver);
+    await driver.connect();
+    await driver.addItems(items(['HR0:uint32'], 50), 'reporting');
+    await waitFor(() => rec.changes.length >= 2, 5000, 'the counter');
+    const counter = () => rec.changes.filter((c) => c.item === 'HR0:uint32').length;
+    let n = counter();
+    await driver.addItems(items(['HR20', 'C3', 'HR0:uint32'], 50), 'reporting'); // HR0:uint32 again: no duplicate
+    await waitFor(() => rec.latest('HR20') !== undefined && rec.latest('C3') !== undefined && counter() >= n + 2, 5000, 'new items and the counter going on');
+    const values = rec.changes.filter((c) => c.item === 'HR0:uint32').map((c) => c.value as number);
+    assert.ok(values.every((v, i) => i === 0 || v > values[i - 1]), 'no value reported twice');
+    await driver.removeItems(['HR20', 'C3']);
+    await waitFor(() => driver!.idle, 3000, 'the cycle in flight done');
+    s.clearLog();
+    n = counter();
+    await waitFor(() => counter() >= n + 2, 5000, 'the counter after the removal');
+    assert.ok(s.requests.length > 0 && s.requests.every((r) => r.fc === 3 && r.address === 0 && r.count === 2), JSON.stringify(s.requests.slice(0, 5)));
   });
 
   it('answers a ping at the head of the queue, not behind 30 polls of a slow device', async function () {
@@ -223,12 +244,9 @@ describe('Modbus driver against real servers', function () {
     await waitFor(() => driver!.queuedRequests >= 20, 5000, 'a backlog of polls');
     const cycles = driver.pollStats.cycles;
     const backlog = driver.queuedRequests;
-    const t0 = Date.now();
-    await driver.ping(400); // 30 × 40 ms behind the backlog would be 1.2 s
-    const took = Date.now() - t0;
+    await driver.ping(400); // 30 × 40 ms behind the backlog would be 1.2 s: it would time out
     assert.ok(driver.queuedRequests >= backlog - 3, `the ping did not wait for the backlog (${backlog} queued before, ${driver.queuedRequests} after)`);
     assert.equal(driver.pollStats.cycles, cycles, 'answered within the same poll cycle');
-    assert.ok(took < 400, `ping took ${took} ms`);
     assert.deepEqual(rec.lost, []);
   });
 
