@@ -54,6 +54,10 @@ interface Group {
   running: boolean;
   rerun: boolean;
   nextDue: number;
+  /** Items in this group. */
+  size: number;
+  /** The merged reads of the group, kept until the item set or an isolation changes. */
+  plan?: { version: number; blocks: ReadBlock[] };
 }
 
 /** Statistics for tests and the benchmark. */
@@ -68,6 +72,8 @@ export class ModbusPoller {
   private unreadable = new Map<string, Array<[number, number]>>();
   private active = false;
   private generation = 0;
+  /** Bumped by every change that alters a plan (items, states, isolations, unreadable ranges). */
+  private version = 0;
   readonly stats: PollStats = { cycles: 0, overruns: 0 };
 
   constructor(private readonly host: PollerHost) {}
@@ -78,6 +84,7 @@ export class ModbusPoller {
     this.generation++;
     // A new connection may reach a device with a new program: try merged reads again.
     this.unreadable.clear();
+    this.version++;
     for (const it of this.items.values()) {
       it.isolated = false;
       it.last = undefined;
@@ -101,20 +108,29 @@ export class ModbusPoller {
 
   add(item: PolledItem): void {
     const old = this.items.get(item.id);
-    if (old && old.intervalMs !== item.intervalMs) this.items.delete(item.id);
-    this.items.set(item.id, old ? { ...old, spec: item.spec, unit: item.unit, intervalMs: item.intervalMs, state: item.state } : item);
-    this.dropEmptyGroups();
+    if (old && old.intervalMs !== item.intervalMs) this.remove(item.id);
+    const kept = this.items.get(item.id);
+    this.items.set(item.id, kept ? { ...kept, spec: item.spec, unit: item.unit, state: item.state } : item);
+    this.version++;
     let g = this.groups.get(item.intervalMs);
     if (!g) {
-      g = { intervalMs: item.intervalMs, starting: false, running: false, rerun: false, nextDue: this.host.clock.now() };
+      g = { intervalMs: item.intervalMs, starting: false, running: false, rerun: false, nextDue: this.host.clock.now(), size: 0 };
       this.groups.set(item.intervalMs, g);
     }
+    if (!kept) g.size++;
     if (item.state === 'reporting' && this.active) this.kick(g);
   }
 
   remove(id: string): void {
+    const it = this.items.get(id);
+    if (!it) return;
     this.items.delete(id);
-    this.dropEmptyGroups();
+    this.version++;
+    const g = this.groups.get(it.intervalMs);
+    if (g && --g.size <= 0) {
+      this.host.clock.clearTimeout(g.timer);
+      this.groups.delete(it.intervalMs);
+    }
   }
 
   setState(state: MonitoringState): void {
@@ -122,6 +138,7 @@ export class ModbusPoller {
       if (it.state !== state && state !== 'reporting') it.last = undefined;
       it.state = state;
     }
+    this.version++;
     if (state === 'reporting' && this.active) for (const g of this.groups.values()) this.kick(g);
   }
 
@@ -130,16 +147,6 @@ export class ModbusPoller {
     const it = this.items.get(id);
     const g = it && this.groups.get(it.intervalMs);
     if (g && this.active && it?.state === 'reporting') this.kick(g);
-  }
-
-  private dropEmptyGroups(): void {
-    const used = new Set([...this.items.values()].map((i) => i.intervalMs));
-    for (const [interval, g] of this.groups) {
-      if (!used.has(interval)) {
-        this.host.clock.clearTimeout(g.timer);
-        this.groups.delete(interval);
-      }
-    }
   }
 
   /**
@@ -189,8 +196,9 @@ export class ModbusPoller {
     return items.map((it) => ({ key: it.id, unit: it.unit, area: it.spec.area, address: it.spec.address, span: it.spec.span, isolated: it.isolated }));
   }
 
-  private plan(items: PolledItem[]): ReadBlock[] {
-    return planReads(this.entriesOf(items), { ...this.host.limits, unreadable: this.unreadable });
+  private plan(g: Group, items: PolledItem[]): ReadBlock[] {
+    if (g.plan?.version !== this.version) g.plan = { version: this.version, blocks: planReads(this.entriesOf(items), { ...this.host.limits, unreadable: this.unreadable }) };
+    return g.plan.blocks;
   }
 
   /** One cycle of a group; the caller has set g.running. */
@@ -203,7 +211,7 @@ export class ModbusPoller {
     this.stats.cycles++;
     try {
       const items = [...this.items.values()].filter((it) => it.intervalMs === g.intervalMs && it.state === 'reporting');
-      if (items.length > 0) await this.readItems(items, gen);
+      if (items.length > 0) await this.readItems(this.plan(g, items), gen);
     } catch {
       // readItems reports everything it can; nothing may escape a timer callback.
     } finally {
@@ -215,8 +223,7 @@ export class ModbusPoller {
   }
 
   /** One cycle over these items: read, decode, report changes and item errors. */
-  private async readItems(items: PolledItem[], gen: number): Promise<void> {
-    const blocks = this.plan(items);
+  private async readItems(blocks: ReadBlock[], gen: number): Promise<void> {
     const deadUnits = new Set<number>();
     let answered = 0;
     let failedNoAnswer = 0;
@@ -280,6 +287,7 @@ export class ModbusPoller {
     for (const { b, it, outcome } of singles) {
       if (!outcome.ok && outcome.failure.itemProblem) {
         it.isolated = true;
+        this.version++;
         allOk = false;
         ranges.push([it.spec.address, it.spec.address + it.spec.span]);
       }
@@ -296,6 +304,7 @@ export class ModbusPoller {
       if (ranges.length === 0) ranges.push([block.address, block.address + block.count]);
     }
     this.unreadable.set(key, ranges);
+    this.version++;
   }
 
   /** Decodes (or marks bad) the members of a block and records what changed. */
@@ -303,33 +312,19 @@ export class ModbusPoller {
     for (const m of block.members) {
       const it = this.items.get(m.key);
       if (!it || it.state !== 'reporting') continue;
-      let value: ModbusValue | null = null;
-      let statusCode = 'Good';
-      let detail: string | undefined;
-      if (outcome.ok) {
-        try {
-          value = block.area === 'coil' || block.area === 'discrete' ? decodeBits(it.spec, outcome.data as boolean[], m.offset) : decodeRegisters(it.spec, outcome.data as number[], m.offset);
-        } catch (err) {
-          statusCode = err instanceof CodecError ? err.statusCode : 'BadDecodingError';
-          detail = err instanceof Error ? err.message : String(err);
-        }
-      } else {
-        statusCode = outcome.failure.statusCode;
-        detail = outcome.failure.message;
-      }
+      const change = decodeMember(block, it, m.offset, outcome);
       // Item errors: the device refused this item's address or function (not a link problem).
       if (!outcome.ok && outcome.failure.itemProblem) {
-        const error: ItemError = { id: it.id, error: outcome.failure.message, statusCode };
+        const error: ItemError = { id: it.id, error: outcome.failure.message, statusCode: change.statusCode };
         if (!it.error || it.error.error !== error.error) errors.push(error);
         it.error = error;
       } else if (outcome.ok && it.error) {
         it.error = undefined;
         recovered.push(it.id);
       }
-      if (it.last && it.last.statusCode === statusCode && sameValue(it.last.value, value)) continue;
-      it.last = { value, statusCode };
-      const good = statusCode === 'Good';
-      changes.push({ item: it.id, value, statusCode, good, quality: good ? 'good' : 'bad', sourceTimestamp: outcome.at, ...(detail ? { detail } : {}) });
+      if (it.last && it.last.statusCode === change.statusCode && sameValue(it.last.value, change.value)) continue;
+      it.last = { value: change.value, statusCode: change.statusCode };
+      changes.push(change);
     }
   }
 
@@ -337,29 +332,27 @@ export class ModbusPoller {
   async readOnce(items: PolledItem[], priority: Priority): Promise<DataChange[]> {
     const blocks = planReads(this.entriesOf(items), { ...this.host.limits, unreadable: undefined });
     const byId = new Map(items.map((i) => [i.id, i]));
-    const out: DataChange[] = [];
     const outcomes = await Promise.all(blocks.map(async (b) => ({ b, outcome: await this.host.read(b, priority) })));
-    for (const { b, outcome } of outcomes) {
-      for (const m of b.members) {
-        const it = byId.get(m.key)!;
-        let value: ModbusValue | null = null;
-        let statusCode = 'Good';
-        let detail: string | undefined;
-        if (outcome.ok) {
-          try {
-            value = b.area === 'coil' || b.area === 'discrete' ? decodeBits(it.spec, outcome.data as boolean[], m.offset) : decodeRegisters(it.spec, outcome.data as number[], m.offset);
-          } catch (err) {
-            statusCode = err instanceof CodecError ? err.statusCode : 'BadDecodingError';
-            detail = err instanceof Error ? err.message : String(err);
-          }
-        } else {
-          statusCode = outcome.failure.statusCode;
-          detail = outcome.failure.message;
-        }
-        const good = statusCode === 'Good';
-        out.push({ item: it.id, value, statusCode, good, quality: good ? 'good' : 'bad', sourceTimestamp: outcome.at, ...(detail ? { detail } : {}) });
-      }
-    }
-    return out;
+    return outcomes.flatMap(({ b, outcome }) => b.members.map((m) => decodeMember(b, byId.get(m.key)!, m.offset, outcome)));
   }
+}
+
+/** The DataChange of one item of a read: its decoded value, or its bad status with the reason. */
+function decodeMember(block: ReadBlock, it: PolledItem, offset: number, outcome: BlockOutcome): DataChange {
+  let value: ModbusValue | null = null;
+  let statusCode = 'Good';
+  let detail: string | undefined;
+  if (outcome.ok) {
+    try {
+      value = block.area === 'coil' || block.area === 'discrete' ? decodeBits(it.spec, outcome.data as boolean[], offset) : decodeRegisters(it.spec, outcome.data as number[], offset);
+    } catch (err) {
+      statusCode = err instanceof CodecError ? err.statusCode : 'BadDecodingError';
+      detail = err instanceof Error ? err.message : String(err);
+    }
+  } else {
+    statusCode = outcome.failure.statusCode;
+    detail = outcome.failure.message;
+  }
+  const good = statusCode === 'Good';
+  return { item: it.id, value, statusCode, good, quality: good ? 'good' : 'bad', sourceTimestamp: outcome.at, ...(detail ? { detail } : {}) };
 }
