@@ -149,23 +149,27 @@ export class ModbusTransport {
   }
 
   private async release(client: ModbusRTU): Promise<void> {
-    const port = (client as unknown as { _port?: PortInternals & { destroy?: (cb?: () => void) => void } })._port;
+    const internals = client as unknown as { _port?: PortInternals; _cancelPendingTransactions?: () => void };
+    // modbus-serial's per-request timers of requests still pending: gone with the link.
+    internals._cancelPendingTransactions?.();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
+      timer.unref?.();
       const done = () => {
         clearTimeout(timer);
         resolve();
       };
       try {
         if (this.endpoint.transport === 'rtu') {
-          // RTUBufferedPort has no destroy(): close the serial port itself.
-          const serial = port?._client;
+          // RTUBufferedPort has no destroy(): close the serial port itself (bounded above).
+          const serial = internals._port?._client;
           if (serial?.isOpen && serial.close) serial.close(() => done());
           else done();
-        } else if (port?.destroy) {
-          port.destroy(() => undefined);
+        } else {
+          // destroy, not end: on a dead link a FIN would wait for an answer that never comes.
+          client.destroy(() => undefined);
           done();
-        } else done();
+        }
       } catch {
         done();
       }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { DataChange, ItemError } from '../../lib/core/driver';
 import { DriverError } from '../../lib/core/driver';
+import { type Clock, type TimerHandle, realClock } from '../../lib/core/clock';
 import { driverFactory } from '../../lib/drivers';
 import { ModbusDriver } from '../../lib/drivers/modbus';
 import { ModbusSimulatorProcess } from '../../lib/sim/modbus-sim-process';
@@ -42,10 +43,33 @@ function recorder(driver: ModbusDriver): Recorder {
   return r;
 }
 
-function driverFor(endpoint: string, props: Record<string, unknown> = {}, pingTimeoutMs = 1000): ModbusDriver {
+/** The real clock, counting the timers the driver has pending. */
+class CountingClock implements Clock {
+  private live = new Set<TimerHandle>();
+  get pending(): number {
+    return this.live.size;
+  }
+  now(): number {
+    return realClock.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const h = realClock.setTimeout(() => {
+      this.live.delete(h);
+      fn();
+    }, ms);
+    this.live.add(h);
+    return h;
+  }
+  clearTimeout(h: TimerHandle | undefined): void {
+    if (h) this.live.delete(h);
+    realClock.clearTimeout(h);
+  }
+}
+
+function driverFor(endpoint: string, props: Record<string, unknown> = {}, pingTimeoutMs = 1000, clock?: Clock): ModbusDriver {
   const { options, problems } = parseModbusOptions(props);
   assert.deepEqual(problems, []);
-  return new ModbusDriver({ endpoint, options, pingTimeoutMs });
+  return new ModbusDriver({ endpoint, options, pingTimeoutMs, clock });
 }
 
 const items = (ids: string[], samplingIntervalMs = 50) => ids.map((id) => ({ id, samplingIntervalMs }));
@@ -354,10 +378,11 @@ describe('Modbus driver against real servers', function () {
     assert.deepEqual(rec2.lost, []);
   });
 
-  it('a silent link (blackhole) times out: ping fails, the device is lost, disconnect is bounded', async function () {
+  it('a silent link (blackhole) times out: ping fails, the device is lost, disconnect is bounded and leaves no timer', async function () {
     const s = await startSim();
     proxy = await FaultProxy.start('127.0.0.1', Number(s.endpoints().tcp.split(':').pop()));
-    driver = driverFor(`modbus-tcp://127.0.0.1:${proxy.port}`, { modbusTimeout: 300 }, 300);
+    const clock = new CountingClock();
+    driver = driverFor(`modbus-tcp://127.0.0.1:${proxy.port}`, { modbusTimeout: 300 }, 300, clock);
     const rec = recorder(driver);
     await driver.connect();
     await driver.addItems(items(['HR2'], 50), 'reporting');
@@ -370,6 +395,16 @@ describe('Modbus driver against real servers', function () {
     await driver.disconnect();
     assert.ok(Date.now() - t0 < 3000, 'disconnect bounded');
     await waitFor(() => proxy!.connectionCount() === 0, 3000, 'the socket released');
+    assert.equal(clock.pending, 0, 'no poll, ping or delay timer left');
+    // And a disconnect in the middle of a cycle on a silent link, with a ping waiting:
+    proxy.setMode('pass');
+    await driver.connect();
+    await waitFor(() => rec.changes.length > 0 && driver!.pollStats.cycles > 0, 5000, 'polling again');
+    proxy.setMode('blackhole');
+    const pinging = driver.ping(300).catch(() => undefined);
+    await driver.disconnect();
+    await pinging;
+    assert.equal(clock.pending, 0, 'nothing left after a disconnect mid-cycle');
   });
 
   it('a reset link is reported lost at once, and a reconnect resumes polling', async function () {
