@@ -240,8 +240,21 @@ export class ModbusDriver implements ChannelDriver {
     });
   }
 
+  /** Parsed items by id: a flow reading 1 000 items 50 times a second parses each once. */
+  private parsed = new Map<string, ReturnType<typeof parseItem>>();
+
+  private parse(id: string): ReturnType<typeof parseItem> {
+    let r = this.parsed.get(id);
+    if (!r) {
+      if (this.parsed.size >= 100_000) this.parsed.clear();
+      r = parseItem(id);
+      this.parsed.set(id, r);
+    }
+    return r;
+  }
+
   private resolveItem(id: string): { item: ModbusItem; unit: number } | ItemError {
-    const r = parseItem(id);
+    const r = this.parse(id);
     if (!r.ok) return { id, error: r.error, statusCode: 'BadNodeIdInvalid' };
     const item = r.value;
     const unit = item.unit ?? this.target.unit;
