@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
 import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
+import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
@@ -13,8 +14,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
 
 
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
+  if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
@@ -56,6 +58,10 @@ async function main(): Promise<void> {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
     console.log(table(rows.map((r) => ({ metric: r.metric, case: r.condition ?? `max ${r.max_events}`, value: r.value ?? r.condition_switch_ms })), ['metric', 'case', 'value']));
+  }
+  if (results.modbus.length) {
+    console.log('\nmodbus (full reads of N holding registers per second; ratio = driver / plain modbus-serial client; spread = driver runs / plain runs)');
+    console.log(table(results.modbus as unknown as Array<Record<string, unknown>>, MODBUS_COLUMNS));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

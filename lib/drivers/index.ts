@@ -5,3 +5,7 @@ import { registerDriver } from './registry';
 registerDriver(opcuaFactory);
 
 export { driverFactory, hasDriver, registerDriver, registeredDrivers } from './registry';
+import { modbusDriverFactory } from './modbus';
+import { registerDriver } from './registry';
+
+registerDriver(modbusDriverFactory);
