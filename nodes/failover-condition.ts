@@ -129,10 +129,11 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     };
 
     // Servers that (re)connect are judged from then on, not from data of an old connection.
-    const onEvent = (e: { kind: string; server?: ServerRole }) => {
-      if (e.kind === 'connected' && e.server) {
-        monitor.resetServer(e.server);
-        resetAt[e.server] = Date.now();
+    const onEvent = (e: { kind: string; server?: string }) => {
+      const role = SERVER_ROLES.find((r) => r === e.server);
+      if (e.kind === 'connected' && role) {
+        monitor.resetServer(role);
+        resetAt[role] = Date.now();
       }
     };
 
