@@ -3,8 +3,8 @@
 // index (channels are listed in order of preference); a failing active channel is left at once; a
 // merely worse one after the anti-flap interval; a more preferred channel is returned to after it
 // has been at the top score for the hold-off (mode 'return'), or never (mode 'stay', Citect's
-// cluster clients). At start, a more preferred channel not heard from yet is waited for (bounded by
-// its start-up grace).
+// cluster clients). At start, a channel not heard from yet that could beat the best one is waited for
+// (bounded by its start-up grace).
 
 export interface ChannelView {
   index: number;
@@ -73,8 +73,9 @@ export function selectChannel(views: ChannelView[], state: SelectState, opts: Se
   if (state.active === null) {
     if (!top) return {};
     if (!state.everActive) {
-      // Start-up: a more preferred channel that has not reported yet is waited for.
-      const waiting = views.filter((v) => v.index < top.index && v.pending && !v.disabled);
+      // Start-up: a channel not heard from yet that could be chosen over the best one now is waited
+      // for: a more preferred one, or any one while the best is not at the top score.
+      const waiting = views.filter((v) => v.pending && !v.disabled && (v.index < top.index || top.score < opts.topScore));
       if (waiting.length > 0) {
         const until = Math.min(...waiting.map((v) => v.pendingUntil ?? now));
         if (until > now) return { wakeAt: until };
