@@ -17,6 +17,7 @@ import { freePort } from '../helpers/ports';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const selectorModule = require('../../nodes/channel-selector');
+const diagnosticsModule = require('../../nodes/redundancy-diagnostics');
 const mbClient = require('node-red-contrib-modbus/modbus/modbus-client.js');
 const mbRead = require('node-red-contrib-modbus/modbus/modbus-read.js');
 const mbWrite = require('node-red-contrib-modbus/modbus/modbus-write.js');
@@ -308,6 +309,35 @@ describe('channel-selector (real runtime, node-red-contrib-modbus, Modbus TCP se
     await waitFor(() => r.status().text?.startsWith('B:') === true, 1000 + SLACK_MS, 'B again', () => r.status());
     await a.device.start();
     await waitFor(() => r.kinds().includes('promotion'), 2 * RECONNECT_MS + HOLD_OFF_MS + 1000 + SLACK_MS, 'the return to A', () => r.events);
+  });
+
+  it('events reach redundancy-diagnostics and read right in its e-mails and event list', async function () {
+    await loadFlow([selectorModule, diagnosticsModule], [
+      {
+        id: 'sel', type: 'channel-selector', name: 'line 3 IO', channels: [{ name: 'eth', by: 'channel', staleMs: 300 }, { name: 'serial', by: 'channel', staleMs: 3000 }],
+        holdOff: 500, outputs: 3, wires: [['out'], [], []],
+      },
+      { id: 'out', type: 'helper', wires: [] },
+      { id: 'diag', type: 'redundancy-diagnostics', name: 'diag', pairs: 'line 3 IO', kinds: [], severities: [], maxEvents: 100, persist: false, subject: '', body: '', rateLimit: 0, rateWindow: 60000, listSize: 50, wires: [['mail'], [], ['list']] },
+      { id: 'mail', type: 'helper', wires: [] },
+      { id: 'list', type: 'helper', wires: [] },
+    ]);
+    const mail = collect('mail');
+    const list = collect('list');
+    const sel = helper.getNode('sel');
+    sel.receive({ channel: 'eth', payload: 1 });
+    sel.receive({ channel: 'serial', payload: 1 });
+    // eth goes quiet: failover after its 300 ms freshness; serial keeps reporting.
+    await waitFor(() => mail.some((m) => /Failover/.test(String(m.topic))), 300 + SLACK_MS, 'the failover e-mail', () => mail.map((m) => m.topic));
+    const fo = mail.find((m) => /Failover/.test(String(m.topic))) as Msg;
+    assert.equal(fo.topic, '[ERROR] line 3 IO: Failover to serial');
+    assert.match(String(fo.payload), /Switch: +eth → serial/);
+    assert.match(String(fo.payload), /Reason: +eth: no data for 300 ms/);
+    assert.ok(mail.some((m) => m.topic === '[WARNING] line 3 IO: Channel down on eth'), JSON.stringify(mail.map((m) => m.topic)));
+    sel.receive({ channel: 'serial', payload: 2 });
+    await waitFor(() => mail.some((m) => m.topic === '[INFO] line 3 IO: Switch complete to serial'), 2000, 'switch complete');
+    const rows = (list.at(-1)?.payload ?? []) as Array<{ pair: string; kind: string; servers: string }>;
+    assert.ok(rows.some((r) => r.pair === 'line 3 IO' && r.kind === 'failover' && r.servers === 'eth → serial'), JSON.stringify(rows));
   });
 
   it('bad configuration: a clear error on the status and for each message; the rest of the flow deploys and runs', async function () {

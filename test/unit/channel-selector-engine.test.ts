@@ -90,7 +90,7 @@ describe('channel selector engine (fake time)', () => {
       assert.deepEqual(r.events, [], 'no event for the start');
     });
 
-    it('waits at start for the preferred channel, but not longer than its grace', async () => {
+    it('waits at start for the preferred channel, but not longer than its grace (freshness, at least 3 s)', async () => {
       const r = rig(TWO);
       r.feed('B', 1);
       assert.equal(r.engine.getActive(), null);
@@ -102,10 +102,17 @@ describe('channel selector engine (fake time)', () => {
       assert.deepEqual(r.data.map((m) => m.payload), [2]);
 
       const r2 = rig(TWO);
-      await run(r2, 900, ['B']);
+      await run(r2, 2900, ['B']);
       assert.equal(r2.engine.getActive(), null);
       await run(r2, 200, ['B']);
-      assert.equal(r2.engine.getActive(), 'B', 'A never reported within its freshness: B');
+      assert.equal(r2.engine.getActive(), 'B', 'A never reported within 3 s: B');
+      assert.match(r2.events.find((e) => e.kind === 'channel-down')?.reason ?? '', /^A: no data since start \(waited 3\.0 s\)$/);
+
+      const r3 = rig({ channels: [{ name: 'A', by: 'topic', pattern: 'A/*', staleMs: 5000 }, { name: 'B', by: 'topic', pattern: 'B/*', staleMs: 5000 }] });
+      await run(r3, 4900, ['B']);
+      assert.equal(r3.engine.getActive(), null, 'a freshness longer than 3 s is the wait');
+      await run(r3, 200, ['B']);
+      assert.equal(r3.engine.getActive(), 'B');
       assert.ok(r2.kinds().includes('channel-down'), 'A reported down (nothing since start)');
       assert.match(r2.events.find((e) => e.kind === 'channel-down')?.reason ?? '', /A: no data since start/);
     });

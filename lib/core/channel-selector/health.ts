@@ -15,8 +15,12 @@ import type { MessageQuality } from './quality';
  */
 export type HealthClass = 'pending' | 'healthy' | 'degraded' | 'down' | 'disabled';
 
-/** A channel never heard from is waited for this long at start when its freshness is 0 (off). */
-export const DEFAULT_GRACE_MS = 3000;
+/**
+ * A channel never heard from is waited for at least this long at start (its freshness when longer):
+ * the nodes that feed it need to connect first (node-red-contrib-modbus waits 500 ms before its first
+ * connect), and a standby must not become the active channel only because it answered first.
+ */
+export const MIN_GRACE_MS = 3000;
 
 interface ItemState {
   quality: Quality;
@@ -44,7 +48,7 @@ export class ChannelHealth {
     readonly config: ChannelConfig,
     private readonly startedAt: number,
   ) {
-    this.graceMs = config.staleMs > 0 ? config.staleMs : DEFAULT_GRACE_MS;
+    this.graceMs = Math.max(config.staleMs, MIN_GRACE_MS);
   }
 
   /** One message (or one element of a batch) for item `key`. */
