@@ -31,6 +31,9 @@ export = function registerChannelSelector(RED: RedAPI): void {
     }
     const name = (def.name as string | undefined)?.trim() || `channel selector ${node.id}`;
     const outputs = 1 + config.channels.length;
+    // A flow written by hand or a script may carry a stale output count: writes of the channels past
+    // it would go nowhere. The node still works; the editor fixes it when the node is saved.
+    if (typeof def.outputs === 'number' && def.outputs !== outputs) node.warn(t('channel-selector.errors.outputs', { outputs: def.outputs, channels: config.channels.length, want: outputs }));
     const setStatus = statusSetter(node);
     const unmatched = new Set<string>();
     let lastStatus: SelectorStatus | undefined;

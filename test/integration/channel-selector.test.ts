@@ -355,6 +355,7 @@ describe('channel-selector (real runtime, node-red-contrib-modbus, Modbus TCP se
       { id: 'caught', type: 'helper', wires: [] },
       good,
       { id: 'good-out', type: 'helper', wires: [] },
+      { id: 'stale-outputs', type: 'channel-selector', name: 'stale outputs', channels: [{ name: 'A', by: 'channel' }, { name: 'B', by: 'channel' }, { name: 'C', by: 'channel' }], outputs: 3, wires: [[], [], []] },
     ]);
     const caught = collect('caught');
     const goodOut = collect('good-out');
@@ -369,6 +370,9 @@ describe('channel-selector (real runtime, node-red-contrib-modbus, Modbus TCP se
     bad.receive({ topic: 'A/x', payload: 1 });
     await waitFor(() => caught.length === 1, 2000, 'the error at the catch node');
     assert.match((caught[0].error as { message: string }).message, /^Error: channel selector configuration: channel 1 "A": the write guard is on/);
+    const log = helper.log();
+    const warnings = log.args.filter((a: Array<{ level: number }>) => a[0].level === log.WARN).map((a: Array<{ msg: unknown }>) => String(a[0].msg));
+    assert.ok(warnings.some((w: string) => /the node has 3 outputs but 3 channels \(it needs 4/.test(w)), JSON.stringify(warnings));
     helper.getNode(String(good.id)).receive({ channel: 'eth', payload: 5 });
     await waitFor(() => goodOut.length === 1, 2000, 'the good selector forwards');
     assert.equal(goodOut[0].channel, 'eth');

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../lib/core/clock';
 import { ChannelSelectorEngine, type SelectorStatus } from '../../lib/core/channel-selector/engine';
+import { ChannelHealth, MAX_ITEMS } from '../../lib/core/channel-selector/health';
 import { type SelectorDef, parseSelectorConfig } from '../../lib/core/channel-selector/config';
 import { selectorStatusText } from '../../lib/core/channel-selector/status-text';
 import type { RedundancyEvent } from '../../lib/core/types';
@@ -233,6 +234,17 @@ describe('channel selector engine (fake time)', () => {
       await run(r, 2100, ['A', 'B', 'C']);
       assert.equal(r.engine.getActive(), 'A');
       assert.deepEqual(r.events.filter((e) => e.kind === 'failover' || e.kind === 'promotion').map((e) => `${e.kind} ${e.from}>${e.to}`), ['failover A>B', 'failover B>C', 'promotion C>B', 'promotion B>A']);
+    });
+
+    it('remembers a bounded number of items per channel', () => {
+      const { config } = parseSelectorConfig(TWO);
+      const h = new ChannelHealth(config.channels[0], 0);
+      const good = { quality: 'good' as const, reason: '', error: false };
+      h.observe('first', { quality: 'bad', reason: 'quality bad', error: false }, 0);
+      for (let i = 0; i < MAX_ITEMS; i++) h.observe(`t${i}`, good, 1);
+      assert.equal(h.itemStates().length, MAX_ITEMS);
+      assert.ok(!h.itemStates().some((s) => s.item === 'first'), 'the oldest item forgotten');
+      assert.equal(h.judge(2).cls, 'healthy');
     });
 
     it('freshness 0: never stale (data on change)', async () => {

@@ -22,6 +22,12 @@ export type HealthClass = 'pending' | 'healthy' | 'degraded' | 'down' | 'disable
  */
 export const MIN_GRACE_MS = 3000;
 
+/**
+ * Items (topics) remembered per channel. A source that invents topics (a timestamp in the topic)
+ * must not grow memory without end: beyond this the longest-known item is forgotten.
+ */
+export const MAX_ITEMS = 10_000;
+
 interface ItemState {
   quality: Quality;
   reason: string;
@@ -59,6 +65,7 @@ export class ChannelHealth {
       prev.at = now;
       return;
     }
+    if (!prev && this.items.size >= MAX_ITEMS) this.items.delete(this.items.keys().next().value as string);
     this.items.set(key, { quality: q.quality, reason: q.reason, at: now });
   }
 
