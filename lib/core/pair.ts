@@ -11,6 +11,7 @@ import { type Clock, type TimerHandle, realClock, withTimeout } from './clock';
 import type { HoldingCondition } from './conditions';
 import { ChangeRing, DeliveryGate, StreamLagDetector, admitAll } from './stream';
 import { classifyServiceLevel } from './service-level';
+import type { BrowseEntry, ItemDescription } from './driver';
 import {
   type ConnectionMode,
   type DataChange,
@@ -306,6 +307,29 @@ export class RedundantPair extends EventEmitter<PairEvents> {
     }
     const values = await this.servers[from].driver.read(items);
     return values.map((v) => ({ ...v, server: from }));
+  }
+
+  /**
+   * What items are (data type, array shape, access), asked of the active server (or, with none
+   * active, of any connected one): the gateway's address space, the editor's item picker.
+   */
+  async describe(items: string[]): Promise<ItemDescription[]> {
+    const driver = this.describingDriver('describe items');
+    if (!driver.describe) throw new Error(`${this.name}: the ${driver.endpoint} driver cannot describe items`);
+    return driver.describe(items);
+  }
+
+  /** Children of a node in the active (or any connected) server's address space. */
+  async browse(nodeId: string | undefined, max = 1000): Promise<BrowseEntry[]> {
+    const driver = this.describingDriver('browse');
+    if (!driver.browse) throw new Error(`${this.name}: the ${driver.endpoint} driver cannot browse`);
+    return driver.browse(nodeId, max);
+  }
+
+  private describingDriver(what: string): EndpointDriver {
+    const role = this.active && this.servers[this.active].connected ? this.active : SERVER_ROLES.find((r) => this.servers[r].connected);
+    if (!role) throw new NoActiveServerError(`${this.name}: cannot ${what}: no server connected (${this.describeServers()})`);
+    return this.servers[role].driver;
   }
 
   /** Manual switch: pin a server, or return to automatic selection. */

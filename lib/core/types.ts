@@ -115,6 +115,10 @@ export interface EndpointDriver {
   read(items: string[]): Promise<DataChange[]>;
   /** Write one value; resolves when the server confirmed it. */
   write(item: string, value: unknown): Promise<void>;
+  /** Data type, array shape and access of items. */
+  describe?(items: string[]): Promise<import('./driver').ItemDescription[]>;
+  /** Children of a node in the server's address space. */
+  browse?(nodeId: string | undefined, max: number): Promise<import('./driver').BrowseEntry[]>;
 }
 
 export type Severity = 'info' | 'warning' | 'error';

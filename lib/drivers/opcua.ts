@@ -26,7 +26,9 @@ import {
   coerceNodeId,
 } from 'node-opcua';
 import { realClock, withTimeout } from '../core/clock';
+import type { BrowseEntry, ItemDescription } from '../core/driver';
 import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../core/types';
+import { browseChildren, describeNodes } from './opcua-browse';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic128Rsa15' | 'Basic256' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
@@ -401,6 +403,14 @@ export class OpcuaDriver implements EndpointDriver {
     const variant = type.dataType === DataType.Variant ? new Variant({ dataType: guessType(value), value }) : coerceForWrite(item, value, type.dataType, type.isArray);
     const status = await conn.session.write({ nodeId: item, attributeId: AttributeIds.Value, value: { value: variant } });
     if (!status.isGood()) throw new Error(`write to ${item} refused: ${status.name}`);
+  }
+
+  async describe(items: string[]): Promise<ItemDescription[]> {
+    return describeNodes(this.requireConnection().session, items);
+  }
+
+  async browse(nodeId: string | undefined, max: number): Promise<BrowseEntry[]> {
+    return browseChildren(this.requireConnection().session, nodeId, max);
   }
 
   private onNotification(conn: Connection, msg: NotificationMessage): void {
