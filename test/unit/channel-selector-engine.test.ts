@@ -265,15 +265,23 @@ describe('channel selector engine (fake time)', () => {
       assert.equal(r.engine.control('B'), 'pinned to B');
       assert.equal(r.engine.getActive(), 'B');
       const ms = r.events.find((e) => e.kind === 'manual-switch');
-      assert.equal(ms?.reason, 'pinned to B by a control message');
+      assert.equal(ms?.reason, 'pinned to B (control message)');
       assert.equal(selectorStatusText(r.engine.status()).text, 'B pinned');
-      // Pinned is kept although B goes down.
+      // Pinned means pinned: B goes down, nothing is active (A is not taken), until B is back.
       await run(r, 1500, ['A']);
-      assert.equal(r.engine.getActive(), 'B');
+      assert.equal(r.engine.getActive(), null);
       assert.match(selectorStatusText(r.engine.status()).text, /^B pinned, down: no data for 1.0 s/);
+      assert.equal(r.events.filter((e) => e.kind === 'manual-switch').at(-1)?.reason, 'forced to the B, which is unusable: no data for 1.0 s');
+      const w = r.engine.input({ write: true, payload: 1 });
+      assert.ok(w.kind === 'write' && w.held, 'a write waits for the pinned channel');
+      r.feed('B', 1);
+      assert.equal(r.engine.getActive(), 'B');
+      assert.deepEqual(r.writes.map((x) => x.channel), ['B']);
       assert.equal(r.engine.control('auto'), 'automatic (was pinned to B)');
+      assert.equal(r.engine.getActive(), 'B', 'automatic: B works, A is returned to after its hold-off');
+      await run(r, 1300);
       assert.equal(r.engine.getActive(), 'A');
-      await run(r, 300);
+      assert.equal(r.events.at(-2)?.kind, 'promotion');
       assert.equal(r.engine.input({ topic: 'control', payload: { disable: 'A' } }).kind, 'control');
       assert.equal(r.engine.getActive(), 'B');
       assert.throws(() => r.engine.control({ pin: 'A' }), /channel A is disabled: send \{"enable": "A"\} first/);
@@ -284,6 +292,19 @@ describe('channel selector engine (fake time)', () => {
       assert.throws(() => r.engine.control({ foo: 1 }), /unknown control/);
       r.engine.control(1);
       assert.throws(() => r.engine.control({ disable: 'B' }), /pinned: send "auto" before disabling it/);
+    });
+
+    it('automatic again while the pinned channel is down: a manual switch to the best, not a recovery', async () => {
+      const r = rig(TWO);
+      await run(r, 300);
+      r.engine.control('B');
+      await run(r, 1100, ['A']);
+      assert.equal(r.engine.getActive(), null);
+      r.engine.control('auto');
+      assert.equal(r.engine.getActive(), 'A');
+      const last = r.events.filter((e) => e.kind === 'manual-switch').at(-1);
+      assert.equal(last?.reason, 'automatic: A (control message)');
+      assert.ok(!r.kinds().includes('recovered') && !r.kinds().includes('all-down'));
     });
 
     it('status request and unmatched messages', () => {

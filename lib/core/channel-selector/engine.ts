@@ -10,7 +10,7 @@ import { ChannelHealth, type HealthClass, type MasterState } from './health';
 import { MasterRule } from './master';
 import { batchEntries, messageQuality } from './quality';
 import { type Rule, compileRule } from './rules';
-import { type ChannelView, type Decision, type SelectState, selectChannel } from './select';
+import { type ChannelView, type Decision, type HealthClass as HealthClass3, type SelectState, selectChannel } from './select';
 import { type WriteCheck, WriteQueue, type WriteTarget } from './writes';
 
 export type Msg = Record<string, unknown>;
@@ -85,6 +85,7 @@ const SEVERITY: Partial<Record<RedundancyEventKind, Severity>> = {
   'write-held': 'warning',
   'write-released': 'info',
   'write-rejected': 'error',
+  'both-bad': 'error',
 };
 
 export class ChannelSelectorEngine {
@@ -93,16 +94,19 @@ export class ChannelSelectorEngine {
   private readonly masterRules: Array<MasterRule | undefined>;
   private readonly writeRule: Rule;
   private readonly writes: WriteQueue<Msg>;
-  private readonly topScore: number;
 
   private active: number | null = null;
   private pinned: number | null = null;
   private everActive = false;
+  private lastActive: number | null = null;
+  private bothBadReported = false;
+  /** Nothing is active because a pinned channel cannot serve (not because every channel is down). */
+  private releasedByPin = false;
   private lastSwitchAt?: number;
   private pendingSwitch?: { kind: RedundancyEventKind; from: number | null; to: number; at: number };
   private cls: HealthClass[];
   private reasons: string[];
-  private scores: number[];
+  private classes: HealthClass3[];
   private since: number[];
   private downSince: Array<number | undefined>;
   private masters: MasterState[];
@@ -129,10 +133,9 @@ export class ChannelSelectorEngine {
     this.masterRules = config.channels.map((c) => (c.master ? new MasterRule(c.master) : undefined));
     this.writeRule = compileRule(config.write);
     this.writes = new WriteQueue<Msg>({ holdMs: config.holdWritesMs, maxHeld: config.maxHeldWrites });
-    this.topScore = config.guard ? 4 : 2;
     this.cls = config.channels.map(() => 'pending');
     this.reasons = config.channels.map(() => 'no data yet');
-    this.scores = config.channels.map(() => 0);
+    this.classes = config.channels.map(() => 0);
     this.since = config.channels.map(() => now);
     this.downSince = config.channels.map(() => undefined);
     this.masters = config.channels.map(() => ({ master: undefined, reason: 'master status not read yet' }));
@@ -312,6 +315,7 @@ export class ChannelSelectorEngine {
 
   private writeCheck(): WriteCheck {
     if (this.active === null) {
+      if (this.pinned !== null) return { ok: false, reason: `channel ${this.config.channels[this.pinned].name} (pinned) is ${this.cls[this.pinned]}: ${this.reasons[this.pinned]}` };
       const why = this.everActive ? 'every channel is down' : 'no channel has reported yet (start-up)';
       return { ok: false, reason: `no channel is active: ${why}` };
     }
@@ -327,7 +331,7 @@ export class ChannelSelectorEngine {
     return this.config.channels.map((c, i) => ({
       index: i,
       name: c.name,
-      score: this.scores[i],
+      cls: this.classes[i],
       reason: this.reasons[i],
       pending: this.cls[i] === 'pending',
       pendingUntil: this.cls[i] === 'pending' ? this.health[i].pendingUntil() : undefined,
@@ -341,15 +345,16 @@ export class ChannelSelectorEngine {
     if (this.stopped) return;
     const now = this.clock.now();
     this.judgeChannels(now);
-    const selection = selectChannel(this.views(), this.selectState(), { returnMode: this.config.returnMode, holdOffMs: this.config.holdOffMs, minSwitchMs: this.config.minSwitchMs, topScore: this.topScore }, now);
+    const selection = selectChannel(this.views(), this.selectState(), { returnMode: this.config.returnMode, holdOffMs: this.config.holdOffMs, minSwitchMs: this.config.minSwitchMs }, now);
     if (selection.decision) this.apply(selection.decision, now);
+    this.reportBothBad(selection.bothBad);
     this.moveWrites(now);
     this.schedule(selection.wakeAt);
     this.emitStatus();
   }
 
   private selectState(): SelectState {
-    return { active: this.active, pinned: this.pinned, everActive: this.everActive, lastSwitchAt: this.lastSwitchAt };
+    return { active: this.active, lastActive: this.lastActive, pinned: this.pinned, lastSwitchAt: this.lastSwitchAt };
   }
 
   private judgeChannels(now: number): void {
@@ -357,16 +362,19 @@ export class ChannelSelectorEngine {
       const h = this.health[i];
       const j = h.judge(now);
       const m = h.master(now, j.cls === 'down' || j.cls === 'pending' || j.cls === 'disabled');
-      const base = j.cls === 'healthy' ? 2 : j.cls === 'degraded' ? 1 : 0;
-      const score = base > 0 && this.config.guard ? base + (m.master === true ? 2 : 0) : base;
+      // The pair's classes: 3 healthy, 2 degraded, 1 a condition holds (here: not the master), 0 unusable.
+      let cls: HealthClass3 = j.cls === 'healthy' ? 3 : j.cls === 'degraded' ? 2 : 0;
       let reason = j.reason;
-      if (this.config.guard && base > 0 && m.master !== true) reason = reason ? `${reason}; ${m.reason}` : m.reason;
+      if (this.config.guard && cls > 0 && m.master !== true) {
+        cls = 1;
+        reason = reason ? `${reason}; ${m.reason}` : m.reason;
+      }
       this.reportChannel(i, this.cls[i], j.cls, j.reason, now);
       if (c.master) this.reportMaster(i, this.masters[i], m);
-      if (score !== this.scores[i]) this.since[i] = now;
+      if (cls !== this.classes[i]) this.since[i] = now;
       this.cls[i] = j.cls;
       this.reasons[i] = reason;
-      this.scores[i] = score;
+      this.classes[i] = cls;
       this.masters[i] = m;
     });
   }
@@ -407,20 +415,49 @@ export class ChannelSelectorEngine {
       }
       return;
     }
+    if (d.kind === 'release') {
+      // Pinned to a channel that cannot serve: nothing is active until it can (forced means forced).
+      this.active = null;
+      this.releasedByPin = true;
+      this.lastSwitchAt = now;
+      this.emit('manual-switch', d.reason, { from: fromName, to: null });
+      return;
+    }
     const to = d.to as number;
     const toName = this.config.channels[to].name;
+    let kind: 'activate' | 'failover' | 'promotion' | 'manual-switch' | 'recovered' = d.kind;
+    let why = d.reason;
+    if (this.releasedByPin && kind === 'recovered') {
+      // Back to automatic after a pinned channel could not serve: a manual switch, not a recovery.
+      kind = 'manual-switch';
+      why = `automatic: ${toName}`;
+    }
+    this.releasedByPin = false;
     this.active = to;
+    this.lastActive = to;
+    this.bothBadReported = false;
     this.everActive = true;
     this.allDownReported = false;
-    if (d.kind === 'activate') return;
+    if (kind === 'activate') return;
     this.lastSwitchAt = now;
     this.switches++;
-    if (d.kind === 'failover') this.failovers++;
-    this.lastSwitchReason = d.reason;
-    this.pendingSwitch = { kind: d.kind, from, to, at: now };
-    const detectMs = d.kind === 'failover' && from !== null && this.health[from].lastDataAt !== undefined ? now - (this.health[from].lastDataAt as number) : undefined;
-    const reason = d.kind === 'manual-switch' ? `${d.reason} by a control message` : d.reason;
-    this.emit(d.kind, reason, { from: fromName, to: toName, detectMs });
+    if (kind === 'failover') this.failovers++;
+    this.lastSwitchReason = why;
+    this.pendingSwitch = { kind, from, to, at: now };
+    const detectMs = kind === 'failover' && from !== null && this.health[from].lastDataAt !== undefined ? now - (this.health[from].lastDataAt as number) : undefined;
+    const reason = kind === 'manual-switch' ? `${why} (control message)` : why;
+    this.emit(kind, reason, { from: fromName, to: toName, detectMs });
+  }
+
+  /** Every usable channel is a slave (guard): staying, reported once until it changes. */
+  private reportBothBad(text: string | undefined): void {
+    if (!text) {
+      this.bothBadReported = false;
+      return;
+    }
+    if (this.bothBadReported) return;
+    this.bothBadReported = true;
+    this.emit('both-bad', `no channel is confirmed as the master, ${text}`, { server: this.activeName() ?? undefined });
   }
 
   private completeSwitch(channel: number, now: number): void {

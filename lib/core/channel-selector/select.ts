@@ -1,33 +1,41 @@
-// Which channel is active: channel views in, a decision out (as data). The same rule as the
-// redundant pair's: a pinned channel wins; otherwise the best score wins, ties go to the lowest
-// index (channels are listed in order of preference); a failing active channel is left at once; a
-// merely worse one after the anti-flap interval; a more preferred channel is returned to after it
-// has been at the top score for the hold-off (mode 'return'), or never (mode 'stay', Citect's
-// cluster clients). At start, a channel not heard from yet that could beat the best one is waited for
-// (bounded by its start-up grace).
+// Which channel is active: the selector's channel views in, a decision out (as data). The rule is
+// the redundant pair's (lib/core/selector.ts: best health class wins, ties to the most preferred;
+// an unusable active channel is left at once; one on which a condition holds only for a judged
+// channel free of it; a degraded one for a healthy one; return after the hold-off or stay; pinned).
+// This adapter maps the selector's health onto those classes and adds what only a message-fed
+// selector needs:
+// - with the write guard, "not the master" is the condition (class 1): a slave PLC's channel is
+//   left for a master's, never for another slave's;
+// - the anti-flap interval holds for every switch away from a usable channel (the pair's holds for
+//   condition switches only);
+// - at start, a channel not heard from yet is waited for while the best one so far is below the top
+//   class (it may be the healthy master); the pair waits for more preferred channels only;
+// - after every channel was down, the first one back is 'recovered'.
+import { type ChannelView as PairChannelView, type HealthClass, select } from '../selector';
+
+export type { HealthClass };
 
 export interface ChannelView {
   index: number;
   name: string;
-  /** 0 = unusable (down, pending, disabled); higher is better. */
-  score: number;
-  /** Why it has this score ('' when at the top). */
+  /** 3 healthy, 2 degraded, 1 not the master (guard), 0 unusable (down, not heard yet, disabled). */
+  cls: HealthClass;
+  /** Why it is in this class ('' when healthy). */
   reason: string;
   /** Not heard from yet, start-up grace running (until `pendingUntil`). */
   pending: boolean;
   pendingUntil?: number;
-  /** Disabled by a command: never chosen automatically. */
   disabled: boolean;
-  /** Since when the channel has had its current score (engine clock). */
+  /** Since when the channel has been in its current class (engine clock). */
   since: number;
 }
 
 export interface SelectState {
   active: number | null;
+  /** The channel active last (survives "nothing active"); null before the first activation. */
+  lastActive: number | null;
   pinned: number | null;
-  /** A channel was active at some time (a null active is then "all down", not start-up). */
-  everActive: boolean;
-  /** When the last automatic or manual switch happened (anti-flap). */
+  /** When the last switch happened (anti-flap). */
   lastSwitchAt?: number;
 }
 
@@ -35,14 +43,13 @@ export interface SelectOptions {
   returnMode: 'return' | 'stay';
   holdOffMs: number;
   minSwitchMs: number;
-  /** The best score a channel can have (a promotion needs it). */
-  topScore: number;
 }
 
-export type DecisionKind = 'activate' | 'failover' | 'promotion' | 'manual-switch' | 'recovered' | 'all-down';
+/** 'release': nothing active because the pinned channel is unusable (forced means forced). */
+export type DecisionKind = 'activate' | 'failover' | 'promotion' | 'manual-switch' | 'recovered' | 'all-down' | 'release';
 
 export interface Decision {
-  /** The channel to make active; null = none (all down, or pinned to an unusable one is kept: see pinned). */
+  /** The channel to make active; null = none. */
   to: number | null;
   kind: DecisionKind;
   reason: string;
@@ -52,58 +59,68 @@ export interface Selection {
   decision?: Decision;
   /** When to look again with no new input (hold-off, anti-flap, start-up wait). */
   wakeAt?: number;
+  /** Every other usable channel is not the master either: staying, and why. */
+  bothBad?: string;
 }
 
-function best(views: ChannelView[]): ChannelView | undefined {
-  let found: ChannelView | undefined;
-  for (const v of views) {
-    if (v.disabled || v.score <= 0) continue;
-    if (!found || v.score > found.score) found = v;
-  }
-  return found;
+const TOP: HealthClass = 3;
+
+function earliestPending(views: ChannelView[], except?: number): number | undefined {
+  const until = views.filter((v) => v.pending && v.index !== except && v.pendingUntil !== undefined).map((v) => v.pendingUntil as number);
+  return until.length > 0 ? Math.min(...until) : undefined;
 }
 
 export function selectChannel(views: ChannelView[], state: SelectState, opts: SelectOptions, now: number): Selection {
-  if (state.pinned !== null) {
-    // Forced means forced: the pinned channel is active whatever its health.
-    if (state.active === state.pinned) return {};
-    return { decision: { to: state.pinned, kind: 'manual-switch', reason: `pinned to ${views[state.pinned].name}` } };
+  const notBefore = state.lastSwitchAt === undefined ? undefined : state.lastSwitchAt + opts.minSwitchMs;
+  const channels: PairChannelView[] = views.map((v) => ({
+    index: v.index,
+    name: v.name,
+    cls: v.cls,
+    reason: v.reason,
+    healthySince: v.cls === TOP ? v.since : undefined,
+    pending: v.pending,
+    judged: true,
+  }));
+  const d = select({
+    now,
+    channels,
+    active: state.active,
+    lastActive: state.lastActive,
+    pinned: state.pinned,
+    pinReason: state.pinned === null ? undefined : `pinned to ${views[state.pinned].name}`,
+    returnToPreferred: opts.returnMode === 'return',
+    holdOffMs: opts.holdOffMs,
+    conditionSwitchNotBefore: notBefore,
+    startup: false,
+    pendingTarget: null,
+  });
+  if (d.action === 'stay') {
+    const wait = state.active === null ? earliestPending(views) : undefined;
+    const wakeAt = d.wakeAt === undefined ? wait : wait === undefined ? d.wakeAt : Math.min(d.wakeAt, wait);
+    return { wakeAt, bothBad: d.bothBad };
   }
-  const top = best(views);
-  if (state.active === null) {
-    if (!top) return {};
-    if (!state.everActive) {
-      // Start-up: a channel not heard from yet that could be chosen over the best one now is waited
-      // for: a more preferred one, or any one while the best is not at the top score.
-      const waiting = views.filter((v) => v.pending && !v.disabled && (v.index < top.index || top.score < opts.topScore));
-      if (waiting.length > 0) {
-        const until = Math.min(...waiting.map((v) => v.pendingUntil ?? now));
-        if (until > now) return { wakeAt: until };
-      }
-      return { decision: { to: top.index, kind: 'activate', reason: top.index === 0 ? 'preferred channel' : waiting.length > 0 ? 'more preferred channels not heard from' : `${views.filter((v) => v.index < top.index).map((v) => `${v.name}: ${v.reason}`).join('; ')}` } };
+  const cur = state.active === null ? undefined : views[state.active];
+  if (d.action === 'release') {
+    if (state.pinned !== null) return { decision: { to: null, kind: 'release', reason: d.reason } };
+    return { decision: { to: null, kind: 'all-down', reason: views.map((v) => `${v.name}: ${v.reason || 'healthy'}`).join('; ') } };
+  }
+  const to = views[d.to];
+  if (d.kind === 'manual-switch' || (d.kind === 'activate' && state.pinned !== null)) {
+    return { decision: { to: d.to, kind: d.kind, reason: `pinned to ${to.name}` } };
+  }
+  // Anti-flap for every switch away from a channel that still works.
+  if (cur && cur.cls > 0 && notBefore !== undefined && now < notBefore) return { wakeAt: notBefore };
+  if (!cur) {
+    if (state.lastActive === null) {
+      // Start: the best so far is below the top class, and a channel not heard from may beat it.
+      const wait = to.cls < TOP ? earliestPending(views, to.index) : undefined;
+      if (wait !== undefined && wait > now) return { wakeAt: wait };
+      const before = views.filter((v) => v.index < to.index);
+      return { decision: { to: d.to, kind: 'activate', reason: before.length === 0 ? 'the preferred channel' : before.map((v) => `${v.name}: ${v.reason || 'healthy'}`).join('; ') } };
     }
-    return { decision: { to: top.index, kind: 'recovered', reason: `${top.name} is back after every channel was down` } };
+    return { decision: { to: d.to, kind: 'recovered', reason: `${to.name} is back after every channel was down` } };
   }
-  const cur = views[state.active];
-  if (cur.score <= 0 || cur.disabled) {
-    if (top) return { decision: { to: top.index, kind: 'failover', reason: `${cur.name}: ${cur.reason}` } };
-    return { decision: { to: null, kind: 'all-down', reason: views.map((v) => `${v.name}: ${v.reason}`).join('; ') } };
-  }
-  if (top && top.score > cur.score) {
-    const wait = (state.lastSwitchAt ?? -Infinity) + opts.minSwitchMs - now;
-    if (wait > 0) return { wakeAt: now + wait };
-    return { decision: { to: top.index, kind: 'failover', reason: `${cur.name}: ${cur.reason}; ${top.name} is better` } };
-  }
-  if (opts.returnMode === 'return') {
-    let wakeAt: number | undefined;
-    for (const v of views) {
-      if (v.index >= cur.index) break;
-      if (v.disabled || v.score < opts.topScore || v.score < cur.score) continue;
-      const due = Math.max(v.since + opts.holdOffMs, (state.lastSwitchAt ?? -Infinity) + opts.minSwitchMs);
-      if (now >= due) return { decision: { to: v.index, kind: 'promotion', reason: `${v.name} has been healthy for ${opts.holdOffMs} ms` } };
-      if (wakeAt === undefined || due < wakeAt) wakeAt = due;
-    }
-    if (wakeAt !== undefined) return { wakeAt };
-  }
-  return {};
+  if (d.kind === 'promotion') return { decision: { to: d.to, kind: 'promotion', reason: `${to.name} has been healthy for ${opts.holdOffMs} ms` } };
+  const better = cur.cls > 0 ? `; ${to.name} is better` : '';
+  return { decision: { to: d.to, kind: 'failover', reason: `${cur.name}: ${cur.reason}${better}` } };
 }

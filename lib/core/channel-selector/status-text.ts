@@ -23,6 +23,8 @@ function shorten(text: string, max = MAX_TEXT): string {
 export function selectorStatusText(s: SelectorStatus): StatusDot {
   const held = s.heldWrites > 0 ? ` · ${s.heldWrites} write${s.heldWrites === 1 ? '' : 's'} held` : '';
   if (s.active === null || s.activeIndex === null) {
+    const pinned = s.control === 'auto' ? undefined : s.channels.find((c) => c.name === s.control);
+    if (pinned) return { fill: 'red', shape: 'ring', text: shorten(`${pinned.name} pinned, ${pinned.state}: ${brief(pinned.reason) || pinned.state}${held}`) };
     if (s.starting) {
       const waiting = s.channels.filter((c) => c.state === 'pending').map((c) => c.name);
       return { fill: 'yellow', shape: 'ring', text: shorten(`${waiting.length > 0 ? `waiting for ${waiting.join(', ')}` : 'starting'}${held}`) };
