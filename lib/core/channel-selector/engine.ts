@@ -198,7 +198,8 @@ export class ChannelSelectorEngine {
       const rule = this.masterRules[masterChannel] as MasterRule;
       h.observeMaster(q.quality === 'bad' ? { reason: `master status unreadable: ${q.reason}` } : rule.read(msg), now);
     }
-    this.evaluate();
+    // A message that changes no judgement cannot change a decision: the common case costs a judgement only.
+    this.evaluate(false);
     if (dataChannel < 0) return { kind: 'master', channel: this.config.channels[masterChannel].name };
     const channel = this.config.channels[dataChannel];
     if (q.error || this.active !== dataChannel) return { kind: 'data', channel: channel.name, forwarded: false };
@@ -340,11 +341,15 @@ export class ChannelSelectorEngine {
     }));
   }
 
-  /** Re-judges every channel, decides the active one, moves held writes; then schedules the next look. */
-  private evaluate(): void {
+  /**
+   * Re-judges every channel, decides the active one, moves held writes; then schedules the next look.
+   * Unless forced (a timer, a command, a write), nothing more is done when no judgement changed.
+   */
+  private evaluate(force = true): void {
     if (this.stopped) return;
     const now = this.clock.now();
-    this.judgeChannels(now);
+    const changed = this.judgeChannels(now);
+    if (!changed && !force) return;
     const selection = selectChannel(this.views(), this.selectState(), { returnMode: this.config.returnMode, holdOffMs: this.config.holdOffMs, minSwitchMs: this.config.minSwitchMs }, now);
     if (selection.decision) this.apply(selection.decision, now);
     this.reportBothBad(selection.bothBad);
@@ -357,7 +362,9 @@ export class ChannelSelectorEngine {
     return { active: this.active, lastActive: this.lastActive, pinned: this.pinned, lastSwitchAt: this.lastSwitchAt };
   }
 
-  private judgeChannels(now: number): void {
+  /** Judges every channel; true when a class, reason or master status changed. */
+  private judgeChannels(now: number): boolean {
+    let changed = false;
     this.config.channels.forEach((c, i) => {
       const h = this.health[i];
       const j = h.judge(now);
@@ -372,11 +379,13 @@ export class ChannelSelectorEngine {
       this.reportChannel(i, this.cls[i], j.cls, j.reason, now);
       if (c.master) this.reportMaster(i, this.masters[i], m);
       if (cls !== this.classes[i]) this.since[i] = now;
+      if (cls !== this.classes[i] || j.cls !== this.cls[i] || reason !== this.reasons[i] || m.master !== this.masters[i].master || m.reason !== this.masters[i].reason) changed = true;
       this.cls[i] = j.cls;
       this.reasons[i] = reason;
       this.classes[i] = cls;
       this.masters[i] = m;
     });
+    return changed;
   }
 
   private reportChannel(i: number, was: HealthClass, now_: HealthClass, reason: string, now: number): void {
