@@ -3,11 +3,11 @@
 // channel a message belongs to, each channel's health, which channel is active, where a write goes
 // and whether the guard lets it go. The Node-RED node only moves messages in and out.
 import type { Clock, TimerHandle } from '../clock';
-import { formatDuration } from '../status-table';
-import type { RedundancyEvent, RedundancyEventKind, Severity } from '../types';
+import type { RedundancyEvent, RedundancyEventKind } from '../types';
 import type { ChannelConfig, SelectorConfig } from './config';
 import { ChannelHealth, type HealthClass, type MasterState } from './health';
 import { MasterRule } from './master';
+import { SelectorEvents } from './events';
 import { batchEntries, messageQuality } from './quality';
 import { type Rule, compileRule } from './rules';
 import { type ChannelView, type Decision, type HealthClass as HealthClass3, type SelectState, selectChannel } from './select';
@@ -71,22 +71,6 @@ export class ControlError extends Error {
   }
 }
 
-const SEVERITY: Partial<Record<RedundancyEventKind, Severity>> = {
-  failover: 'error',
-  promotion: 'warning',
-  'manual-switch': 'warning',
-  recovered: 'info',
-  'all-down': 'error',
-  'channel-down': 'warning',
-  'channel-up': 'info',
-  degraded: 'warning',
-  restored: 'info',
-  'switch-complete': 'info',
-  'write-held': 'warning',
-  'write-released': 'info',
-  'write-rejected': 'error',
-  'both-bad': 'error',
-};
 
 export class ChannelSelectorEngine {
   private readonly health: ChannelHealth[];
@@ -99,7 +83,6 @@ export class ChannelSelectorEngine {
   private pinned: number | null = null;
   private everActive = false;
   private lastActive: number | null = null;
-  private bothBadReported = false;
   /** Nothing is active because a pinned channel cannot serve (not because every channel is down). */
   private releasedByPin = false;
   private lastSwitchAt?: number;
@@ -108,14 +91,13 @@ export class ChannelSelectorEngine {
   private reasons: string[];
   private classes: HealthClass3[];
   private since: number[];
-  private downSince: Array<number | undefined>;
   private masters: MasterState[];
   private allDownReported = false;
   private heldReported = false;
   private failovers = 0;
   private switches = 0;
   private lastSwitchReason: string | null = null;
-  private lastEvent: RedundancyEvent | null = null;
+  private readonly events: SelectorEvents;
   private timer?: TimerHandle;
   private timerAt?: number;
   private statusKey = '';
@@ -137,7 +119,7 @@ export class ChannelSelectorEngine {
     this.reasons = config.channels.map(() => 'no data yet');
     this.classes = config.channels.map(() => 0);
     this.since = config.channels.map(() => now);
-    this.downSince = config.channels.map(() => undefined);
+    this.events = new SelectorEvents(name, config.channels.map((c) => c.name), clock, (e) => sink.event(e));
     this.masters = config.channels.map(() => ({ master: undefined, reason: 'master status not read yet' }));
   }
 
@@ -218,12 +200,12 @@ export class ChannelSelectorEngine {
     if (held) {
       if (!this.heldReported) {
         this.heldReported = true;
-        this.emit('write-held', check.ok ? 'earlier writes are still held' : check.reason, { server: this.activeName() ?? undefined });
+        this.events.emit('write-held', check.ok ? 'earlier writes are still held' : check.reason, { server: this.activeName() ?? undefined });
       }
       this.schedule();
       this.emitStatus();
     } else if (!check.ok) {
-      promise.catch((err: Error) => this.emit('write-rejected', err.message, { server: this.activeName() ?? undefined }));
+      promise.catch((err: Error) => this.events.emit('write-rejected', err.message, { server: this.activeName() ?? undefined }));
     }
     return { kind: 'write', sent: promise, held };
   }
@@ -277,7 +259,7 @@ export class ChannelSelectorEngine {
       failovers: this.failovers,
       switches: this.switches,
       lastSwitchReason: this.lastSwitchReason,
-      lastEvent: this.lastEvent,
+      lastEvent: this.events.lastEvent,
     };
   }
 
@@ -352,7 +334,7 @@ export class ChannelSelectorEngine {
     if (!changed && !force) return;
     const selection = selectChannel(this.views(), this.selectState(), { returnMode: this.config.returnMode, holdOffMs: this.config.holdOffMs, minSwitchMs: this.config.minSwitchMs }, now);
     if (selection.decision) this.apply(selection.decision, now);
-    this.reportBothBad(selection.bothBad);
+    this.events.bothBad(selection.bothBad, this.activeName());
     this.moveWrites(now);
     this.schedule(selection.wakeAt);
     this.emitStatus();
@@ -376,8 +358,8 @@ export class ChannelSelectorEngine {
         cls = 1;
         reason = reason ? `${reason}; ${m.reason}` : m.reason;
       }
-      this.reportChannel(i, this.cls[i], j.cls, j.reason, now);
-      if (c.master) this.reportMaster(i, this.masters[i], m);
+      this.events.channel(i, this.cls[i], j.cls, j.reason, now);
+      if (c.master) this.events.master(i, this.masters[i], m);
       if (cls !== this.classes[i]) this.since[i] = now;
       if (cls !== this.classes[i] || j.cls !== this.cls[i] || reason !== this.reasons[i] || m.master !== this.masters[i].master || m.reason !== this.masters[i].reason) changed = true;
       this.cls[i] = j.cls;
@@ -388,31 +370,6 @@ export class ChannelSelectorEngine {
     return changed;
   }
 
-  private reportChannel(i: number, was: HealthClass, now_: HealthClass, reason: string, now: number): void {
-    if (was === now_) return;
-    const name = this.config.channels[i].name;
-    const downish = (c: HealthClass) => c === 'down' || c === 'disabled';
-    if (downish(now_) && !downish(was)) {
-      this.downSince[i] = now;
-      this.emit('channel-down', `${name}: ${reason}`, { server: name });
-    } else if (!downish(now_) && downish(was) && now_ !== 'pending') {
-      const outage = this.downSince[i] === undefined ? undefined : now - (this.downSince[i] as number);
-      this.downSince[i] = undefined;
-      this.emit('channel-up', `${name}: ${now_ === 'healthy' ? 'data again' : `data again, ${reason}`}${outage !== undefined ? ` after ${formatDuration(outage)} down` : ''}`, { server: name, durationMs: outage });
-    } else if (now_ === 'degraded' && was === 'healthy') {
-      this.emit('degraded', `${name}: ${reason}`, { server: name });
-    } else if (now_ === 'healthy' && was === 'degraded') {
-      this.emit('restored', `${name}: every item good again`, { server: name });
-    }
-  }
-
-  private reportMaster(i: number, was: MasterState, m: MasterState): void {
-    if (was.master === m.master) return;
-    const name = this.config.channels[i].name;
-    if (m.master === true) this.emit('master-changed', `${name} is the master (${m.value ?? ''})`, { server: name });
-    else if (was.master === true) this.emit('master-changed', `${name} is no longer confirmed as the master: ${m.reason}`, { server: name }, 'warning');
-  }
-
   private apply(d: Decision, now: number): void {
     const from = this.active;
     const fromName = from === null ? null : this.config.channels[from].name;
@@ -420,7 +377,7 @@ export class ChannelSelectorEngine {
       this.active = null;
       if (!this.allDownReported) {
         this.allDownReported = true;
-        this.emit('all-down', `every channel is down: ${d.reason}`, { from: fromName, to: null });
+        this.events.emit('all-down', `every channel is down: ${d.reason}`, { from: fromName, to: null });
       }
       return;
     }
@@ -429,7 +386,7 @@ export class ChannelSelectorEngine {
       this.active = null;
       this.releasedByPin = true;
       this.lastSwitchAt = now;
-      this.emit('manual-switch', d.reason, { from: fromName, to: null });
+      this.events.emit('manual-switch', d.reason, { from: fromName, to: null });
       return;
     }
     const to = d.to as number;
@@ -444,7 +401,7 @@ export class ChannelSelectorEngine {
     this.releasedByPin = false;
     this.active = to;
     this.lastActive = to;
-    this.bothBadReported = false;
+    this.events.resetBothBad();
     this.everActive = true;
     this.allDownReported = false;
     if (kind === 'activate') return;
@@ -455,18 +412,7 @@ export class ChannelSelectorEngine {
     this.pendingSwitch = { kind, from, to, at: now };
     const detectMs = kind === 'failover' && from !== null && this.health[from].lastDataAt !== undefined ? now - (this.health[from].lastDataAt as number) : undefined;
     const reason = kind === 'manual-switch' ? `${why} (control message)` : why;
-    this.emit(kind, reason, { from: fromName, to: toName, detectMs });
-  }
-
-  /** Every usable channel is a slave (guard): staying, reported once until it changes. */
-  private reportBothBad(text: string | undefined): void {
-    if (!text) {
-      this.bothBadReported = false;
-      return;
-    }
-    if (this.bothBadReported) return;
-    this.bothBadReported = true;
-    this.emit('both-bad', `no channel is confirmed as the master, ${text}`, { server: this.activeName() ?? undefined });
+    this.events.emit(kind, reason, { from: fromName, to: toName, detectMs });
   }
 
   private completeSwitch(channel: number, now: number): void {
@@ -475,7 +421,7 @@ export class ChannelSelectorEngine {
     this.pendingSwitch = undefined;
     const ms = now - p.at;
     const fromName = p.from === null ? null : this.config.channels[p.from].name;
-    this.emit('switch-complete', `${p.kind} to ${this.config.channels[channel].name} complete: first data after ${ms} ms`, { from: fromName, to: this.config.channels[channel].name, durationMs: ms });
+    this.events.emit('switch-complete', `${p.kind} to ${this.config.channels[channel].name} complete: first data after ${ms} ms`, { from: fromName, to: this.config.channels[channel].name, durationMs: ms });
   }
 
   private moveWrites(now: number): void {
@@ -484,13 +430,13 @@ export class ChannelSelectorEngine {
     const sent = this.writes.flush(check, this.sendWrite);
     if (sent > 0 && check.ok) {
       this.heldReported = false;
-      this.emit('write-released', `${sent} held write(s) sent on ${check.target.name}${this.config.guard ? ' (the master)' : ''}`, { server: check.target.name });
+      this.events.emit('write-released', `${sent} held write(s) sent on ${check.target.name}${this.config.guard ? ' (the master)' : ''}`, { server: check.target.name });
       return;
     }
     if (!check.ok) {
       const expired = this.writes.expire(now, check.reason);
       if (expired > 0) {
-        this.emit('write-rejected', `${expired} held write(s) rejected after ${this.config.holdWritesMs} ms: ${check.reason}`, { server: this.activeName() ?? undefined });
+        this.events.emit('write-rejected', `${expired} held write(s) rejected after ${this.config.holdWritesMs} ms: ${check.reason}`, { server: this.activeName() ?? undefined });
         if (this.writes.size === 0) this.heldReported = false;
       }
     }
@@ -513,12 +459,6 @@ export class ChannelSelectorEngine {
       this.timerAt = undefined;
       this.evaluate();
     }, Math.max(0, next - now));
-  }
-
-  private emit(kind: RedundancyEventKind, reason: string, extra: Partial<RedundancyEvent> = {}, severity?: Severity): void {
-    const e: RedundancyEvent = { time: this.clock.now(), pair: this.name, kind, severity: severity ?? SEVERITY[kind] ?? 'info', reason, ...extra };
-    this.lastEvent = e;
-    this.sink.event(e);
   }
 
   private emitStatus(): void {
