@@ -6,6 +6,7 @@ import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover
 import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
+import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
@@ -14,8 +15,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -50,6 +51,12 @@ async function main(): Promise<void> {
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
   if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
 
+  if (!only || only === 'selector') {
+    const sel = await runSelectorBench(quick);
+    results.selector.push(...sel.failover);
+    results.selector_cpu.push(...sel.cpu);
+  }
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
@@ -62,6 +69,11 @@ async function main(): Promise<void> {
   if (results.modbus.length) {
     console.log('\nmodbus (full reads of N holding registers per second; ratio = driver / plain modbus-serial client; spread = driver runs / plain runs)');
     console.log(table(results.modbus as unknown as Array<Record<string, unknown>>, MODBUS_COLUMNS));
+  }
+  if (results.selector.length) {
+    console.log('\nchannel-selector with node-red-contrib-modbus read nodes (ms; baseline = a read node without the selector, same run)');
+    console.log(table(results.selector as unknown as Array<Record<string, unknown>>, ['fault', 'error_msgs', 'poll_ms', 'stale_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'counter_gap_ms', 'baseline_stall_ms']));
+    console.log(table(results.selector_cpu as unknown as Array<Record<string, unknown>>, ['metric', 'messages', 'selector', 'by_hand', 'ratio', 'spread']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

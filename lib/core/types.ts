@@ -81,6 +81,9 @@ export interface DeliveredChange extends DataChange {
 
 export type Severity = 'info' | 'warning' | 'error';
 
+/** A channel selector's channel, by its configured name. */
+export type ChannelName = string;
+
 export type RedundancyEventKind =
   | 'connecting'
   | 'connected'
@@ -101,28 +104,40 @@ export type RedundancyEventKind =
   | 'write-redirected'
   | 'condition-fired'
   | 'condition-cleared'
-  | 'item-error';
+  | 'item-error'
+  // channel-selector (Citect IO channels fed by messages); its switches use failover / promotion /
+  // manual-switch / switch-complete / recovered, its item quality degraded / restored.
+  | 'channel-down'
+  | 'channel-up'
+  | 'all-down'
+  | 'master-changed'
+  | 'write-held'
+  | 'write-released';
 
 export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
   'restored', 'failover', 'promotion', 'switch-complete', 'manual-switch', 'both-down',
   'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
-  'condition-cleared', 'item-error',
+  'condition-cleared', 'item-error', 'channel-down', 'channel-up', 'all-down', 'master-changed', 'write-held',
+  'write-released',
 ];
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */
 export interface RedundancyEvent {
   /** ms since epoch. */
   time: number;
-  /** The pair's name/alias. */
+  /** The pair's name/alias (or the name of another event source: a channel selector). */
   pair: string;
   kind: RedundancyEventKind;
   severity: Severity;
-  /** The server the event is about (connection events). */
-  server?: ServerRole;
-  /** For switches: the server left and the server taken (null = none). */
-  from?: ServerRole | null;
-  to?: ServerRole | null;
+  /**
+   * The server the event is about (connection events): a pair's role, or a channel selector's
+   * channel name.
+   */
+  server?: ServerRole | ChannelName;
+  /** For switches: the server (channel) left and the one taken (null = none). */
+  from?: ServerRole | ChannelName | null;
+  to?: ServerRole | ChannelName | null;
   reason: string;
   /**
    * failover/promotion/manual-switch: ms from the decision to the first data from the new server
