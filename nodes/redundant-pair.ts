@@ -8,6 +8,7 @@ import { driverFactory } from '../lib/drivers';
 import type { NodeDef, RedAPI } from './common/node-red';
 import { type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
+import { serveModbusSyntax } from './common/modbus-syntax-script';
 
 /** A pair left without users keeps its connections this long: a redeploy of its only user is no reconnect. */
 const IDLE_LINGER_MS = 2000;
@@ -24,7 +25,11 @@ export = function registerRedundantPair(RED: RedAPI): void {
 
     try {
       const cfg = parsePairConfig(def, node.credentials ?? {});
-      node.validateItem = (id) => driverFactory(cfg.protocol).validateItem(id);
+      const factory = driverFactory(cfg.protocol);
+      node.protocol = cfg.protocol;
+      node.validateItem = (id) => factory.validateItem(id);
+      if (factory.itemWarnings) node.itemWarnings = (ids) => factory.itemWarnings!(ids, cfg.channels.map((c) => c.endpoint));
+      node.compatOutput = factory.compatOutput;
       node.pair = new RedundantPair({ ...cfg.options, log: (text) => node.warn(text) }, createChannels(cfg, RED.settings.userDir, realClock));
       pairHub.register(node.id, node.pair);
       node.pair.on('status', (status) => {
@@ -34,6 +39,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
         if (e.severity === 'error') node.log(`${e.kind}: ${e.reason}`);
       });
     } catch (err) {
+      node.protocol ??= typeof def.protocol === 'string' && def.protocol ? def.protocol : 'opcua';
       node.configError = errorText(err);
       node.error(t('redundant-pair.errors.config', { error: node.configError }));
     }
@@ -79,4 +85,6 @@ export = function registerRedundantPair(RED: RedAPI): void {
   RED.nodes.registerType('redundant-pair', RedundantPairConfig, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
   });
+  // The dialog's Modbus fields validate with the runtime's own rules (lib/modbus/syntax.ts).
+  serveModbusSyntax(RED);
 };

@@ -5,7 +5,7 @@ import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
 import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
-import { pairNodeStatus } from './common/pair-status';
+import { pairNodeStatus, shorten } from './common/pair-status';
 
 interface ItemConfig {
   id: string;
@@ -13,19 +13,35 @@ interface ItemConfig {
 }
 
 
+/**
+ * A failed write as a catch node should see it: the protocol's status (BadNotWritable,
+ * BadOutOfRange, BadTypeMismatch, BadNoCommunication...) in msg.error.code.
+ */
+function writeError(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(errorText(err));
+  const status = (e as { statusCode?: unknown }).statusCode;
+  const code = typeof status === 'string' ? status : e.name === 'NoActiveServerError' ? 'BadNoCommunication' : undefined;
+  if (code && (e as { code?: unknown }).code === undefined) (e as Error & { code: string }).code = code;
+  return e;
+}
+
 export = function registerRedundantSource(RED: RedAPI): void {
   const t = translator(RED);
   function RedundantSource(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as RedundantPairNode | null;
-    const batch = def.output === 'batch';
+    const output = String(def.output || 'change');
+    const batch = output === 'batch';
+    const compat = pairNode?.compatOutput && output === pairNode.compatOutput.key ? pairNode.compatOutput : undefined;
     const samplingIntervalMs = numberProp(def, 'samplingInterval', 500);
     const items: ItemConfig[] = Array.isArray(def.items) ? (def.items as ItemConfig[]).map((i) => ({ id: String(i.id ?? '').trim(), name: i.name ? String(i.name).trim() : undefined })) : [];
     const topicOf = new Map<string, string>();
     const idOf = new Map<string, string>();
     let refused = 0;
     let lastStatus: PairStatus | undefined;
+    /** Endpoints by channel index (the compatible output names the request's unit). */
+    let endpoints: string[] = [];
 
     const fail = (text: string) => {
       node.error(text);
@@ -43,6 +59,9 @@ export = function registerRedundantSource(RED: RedAPI): void {
       if (it.name) idOf.set(it.name, it.id);
     }
     if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) problems.push(`sampling interval must be a number ≥ 0 (got ${String(def.samplingInterval)})`);
+    if (!['change', 'batch'].includes(output) && !compat && !pairNode?.configError) {
+      problems.push(t('redundant-source.errors.badOutput', { output, protocol: pairNode?.protocol ?? '?' }));
+    }
     if (pairNode?.configError) problems.push(pairNode.configError);
     if (problems.length > 0 || !pairNode?.pair) {
       fail(problems.join('; ') || t('redundant-source.errors.noPair'));
@@ -50,13 +69,24 @@ export = function registerRedundantSource(RED: RedAPI): void {
       return;
     }
     const pair = pairNode.pair;
+    // Valid but probably not meant (Modbus: two items reading the same registers differently, a
+    // Modicon reference typed as a protocol address): logged once, shown on the status.
+    const warnings = pairNode.itemWarnings?.(items.map((i) => i.id)) ?? [];
+    for (const w of warnings) node.warn(t('redundant-source.errors.itemWarning', { warning: w }));
 
     const setStatus = statusSetter(node);
     const showStatus = (status: PairStatus) => {
       lastStatus = status;
+      endpoints = status.channels.map((c) => c.endpoint);
       const s = pairNodeStatus(status);
-      if (refused > 0 && status.active) {
-        setStatus({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${t('redundant-source.status.refused', { count: refused })}` });
+      // Items the active channel refuses now (those of this node only).
+      refused = status.active ? pair.refusedItems(status.active).filter((e) => topicOf.has(e.id)).length : 0;
+      const notes: string[] = [];
+      if (refused > 0) notes.push(t('redundant-source.status.refused', { count: refused }));
+      if (warnings.length === 1) notes.push(shorten(warnings[0], 40));
+      else if (warnings.length > 1) notes.push(t('redundant-source.status.warnings', { count: warnings.length }));
+      if (notes.length > 0 && status.active) {
+        setStatus({ fill: 'yellow', shape: 'dot', text: shorten(`${notes.join(' · ')} · ${s.text}`, 72) });
       } else {
         setStatus(s);
       }
@@ -69,6 +99,25 @@ export = function registerRedundantSource(RED: RedAPI): void {
         // The delivered change objects themselves, named: no copy per change at high rates.
         for (const c of mine) (c as DeliveredChange & { name?: string }).name = topicOf.get(c.item);
         node.send({ topic: pair.name, pair: pair.name, server: mine[0].server, payload: mine });
+        return;
+      }
+      if (compat) {
+        for (const c of changes) {
+          const topic = topicOf.get(c.item);
+          if (topic === undefined) continue;
+          node.send({
+            topic,
+            ...compat.fields(c, endpoints[c.channel]),
+            sendingNodeId: node.id,
+            item: c.item,
+            statusCode: c.statusCode,
+            quality: c.quality,
+            sourceTimestamp: c.sourceTimestamp,
+            server: c.server,
+            channel: c.channel,
+            pair: pair.name,
+          });
+        }
         return;
       }
       for (const c of changes) {
@@ -85,16 +134,15 @@ export = function registerRedundantSource(RED: RedAPI): void {
           server: c.server,
           channel: c.channel,
           pair: pair.name,
+          ...(c.detail ? { detail: c.detail } : {}),
         });
       }
     };
 
-    const onItemErrors = (role: string, errors: Array<{ id: string; error: string }>) => {
+    const onItemErrors = (role: string, errors: Array<{ id: string; error: string }>, recovered: string[] = []) => {
       const mine = errors.filter((e) => topicOf.has(e.id));
-      if (mine.length === 0) return;
-      refused = mine.length;
-      node.warn(`${role}: ${mine.map((e) => `${e.id}: ${e.error}`).join('; ')}`);
-      if (lastStatus) showStatus(lastStatus);
+      if (mine.length > 0) node.warn(`${role}: ${mine.map((e) => `${e.id}: ${e.error}`).join('; ')}`);
+      if ((mine.length > 0 || recovered.some((id) => topicOf.has(id))) && lastStatus) showStatus(lastStatus);
     };
 
     const user: PairUser = { id: node.id, onPairStatus: showStatus };
@@ -111,7 +159,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
       if (msg.payload === undefined) return done(new Error(t('redundant-source.errors.noValue')));
       pair.write(id, msg.payload).then(
         () => done(),
-        (err) => done(err instanceof Error ? err : new Error(errorText(err))),
+        (err) => done(writeError(err)),
       );
     });
 

@@ -200,6 +200,18 @@ export interface DriverFactory<Options = unknown> {
   validateEndpoint(endpoint: string): string | undefined;
   validateItem(id: string): string | undefined;
   /**
+   * Items that are valid but probably not meant (Modbus: HR40001 taken for the Modicon reference,
+   * two items reading the same registers differently): one sentence each, for the dialog and the
+   * node status. `endpoints` are the pair's, in channel order (defaults such as a unit id).
+   */
+  itemWarnings?(ids: string[], endpoints: string[]): string[];
+  /**
+   * A message shape of another package's nodes that a source can give instead of its own, so users
+   * can swap one for the other (Modbus: node-red-contrib-modbus's read node). `fields` are merged
+   * into the message of one change.
+   */
+  compatOutput?: { key: string; label: string; fields(change: DataChange, endpoint?: string): Record<string, unknown> };
+  /**
    * The protocol's own settings from a redundant-pair config node (its properties and credentials):
    * the options to create drivers with, or every problem found (one message each).
    */

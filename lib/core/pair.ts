@@ -69,7 +69,11 @@ export interface PairEvents {
   data: [DeliveredChange[]];
   event: [RedundancyEvent];
   status: [PairStatus];
-  'item-errors': [ServerRole, ItemError[]];
+  /**
+   * Items a channel refuses (new or changed errors) and items that work again there (`recovered`);
+   * `refusedItems(server)` gives the current list.
+   */
+  'item-errors': [ServerRole, ItemError[], string[]];
   /** Every batch from every channel, before selection: failover conditions judge every channel. */
   'server-data': [ServerRole, DataChange[]];
 }
@@ -132,6 +136,8 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   /** Cold mode: the channel tried last while nothing is active (they are tried in turn). */
   private lastTried = 0;
   private statusQueued = false;
+  /** Per channel: the items it refuses now (at creation, or later: an illegal Modbus address at the first poll). */
+  private refused: Array<Map<string, ItemError>>;
 
   constructor(options: PairOptions, channels: ChannelSpec[] | Record<string, ChannelDriver>) {
     super((event, err) => (options.log ?? ((t: string) => console.error(t)))(`${options.name}: a listener of "${event}" failed: ${errorText(err)}`));
@@ -151,6 +157,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     const channelOpts = { clock: this.clock, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, reconnectMinMs: this.opts.reconnectMinMs, reconnectMaxMs: this.opts.reconnectMaxMs };
     this.channels = specs.map((s, i) => new Channel(i, s.name, s.driver, channelOpts, this));
     this.activeTime = this.channels.map(() => 0);
+    this.refused = this.channels.map(() => new Map());
     this.merge = new Merge({ channels: specs.map((s) => s.name), bufferSize: options.hotBufferSize ?? 100_000, coarseWindowMs: 600, alignWindowMs: 5000 });
     this.updateTolerances();
   }
@@ -221,6 +228,12 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
 
   currentItems(): ItemSpec[] {
     return this.items.slice();
+  }
+
+  /** Items a channel (by name; default the active one) refuses now, with the reason. */
+  refusedItems(server?: ServerRole): ItemError[] {
+    const ch = server !== undefined ? this.channelByName(server) : this.active === null ? undefined : this.channels[this.active];
+    return ch ? [...this.refused[ch.index].values()] : [];
   }
 
   /** Writes go to the active channel only. Resolves with the channel written to. */
@@ -378,6 +391,13 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       return;
     }
     this.merge.resetChannel(ch.index);
+    // A new connection creates its items afresh: what it refuses is reported again.
+    const refused = this.refused[ch.index];
+    if (refused.size > 0) {
+      const recovered = [...refused.keys()];
+      refused.clear();
+      this.emit('item-errors', ch.name, [], recovered);
+    }
     // A first connect in the quiet start ends no reported outage (its refusals were held back).
     const outageHeld = firstEver && this.inQuietStart();
     this.emitEvent('connected', 'info', `connected to ${ch.endpoint}`, { server: ch.name, durationMs: outageHeld ? undefined : downForMs });
@@ -417,8 +437,11 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     this.reevaluate();
   }
 
-  itemErrors(ch: Channel, errors: ItemError[], _recovered: string[]): void {
-    if (errors.length > 0) this.reportItemErrors(ch, errors);
+  itemErrors(ch: Channel, errors: ItemError[], recovered: string[]): void {
+    const refused = this.refused[ch.index];
+    const back = recovered.filter((id) => refused.delete(id));
+    if (errors.length > 0) this.reportItemErrors(ch, errors, back);
+    else if (back.length > 0) this.emit('item-errors', ch.name, [], back);
   }
 
   failed(ch: Channel, what: string, err: unknown): void {
@@ -760,12 +783,15 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     const removed = this.items.filter((it) => !byId.has(it.id)).map((it) => it.id);
     this.items = [...byId.values()];
     this.merge.forget(removed);
+    for (const refused of this.refused) for (const id of removed) refused.delete(id);
     this.updateTolerances();
     for (const ch of this.channels) if (ch.connected) this.wantItemsOn(ch);
   }
 
-  private reportItemErrors(ch: Channel, errors: ItemError[]): void {
-    this.emit('item-errors', ch.name, errors);
+  private reportItemErrors(ch: Channel, errors: ItemError[], recovered: string[] = []): void {
+    const refused = this.refused[ch.index];
+    for (const e of errors) refused.set(e.id, e);
+    this.emit('item-errors', ch.name, errors, recovered);
     this.emitEvent('item-error', 'warning', `${errors.length} item(s) refused by the ${ch.name}: ${errors.slice(0, 3).map((e) => `${e.id}: ${e.error}`).join('; ')}${errors.length > 3 ? ' …' : ''}`, { server: ch.name });
   }
 

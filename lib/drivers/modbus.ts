@@ -32,8 +32,10 @@ import {
   MAX_WRITE_BITS,
   MAX_WRITE_REGISTERS,
   describeItemText,
+  findOverlaps,
   formatEndpoint,
   isWritable,
+  itemWarnings,
   parseEndpoint,
   parseItem,
   parseModbusOptions,
@@ -41,6 +43,7 @@ import {
   validateItem,
 } from '../modbus/syntax';
 import { ModbusFailure, ModbusTransport } from '../modbus/transport';
+import { contribReadFields } from '../modbus/compat';
 
 export const MODBUS_CAPABILITIES: DriverCapabilities = { delivery: 'polling', timestamps: 'arrival', serviceLevel: false, sampling: false, browse: false };
 
@@ -107,6 +110,7 @@ export class ModbusDriver implements ChannelDriver {
       data: (changes) => this.listener?.data(changes),
       itemErrors: (errors, recovered) => this.listener?.itemErrors(errors, recovered),
       deviceLost: (reason) => this.onLinkLost(reason),
+      deviceFailureMs: this.timeoutMs,
     });
   }
 
@@ -189,7 +193,7 @@ export class ModbusDriver implements ChannelDriver {
       return { ok: true, data, at: this.clock.now() };
     } catch (err) {
       const failure = err instanceof ModbusFailure ? err : new ModbusFailure('garbled', err instanceof Error ? err.message : String(err));
-      if (failure.answered) this.answered();
+      if (failure.answered && !failure.deviceFailure) this.answered();
       return { ok: false, failure, at: this.clock.now() };
     }
   }
@@ -201,7 +205,8 @@ export class ModbusDriver implements ChannelDriver {
   /**
    * Reads the ping item at the head of the queue (it waits at most for the one request in
    * flight). Any answer from the device meanwhile, a poll's included, proves it alive first; an
-   * exception answer is an answer too, except a gateway's 10/11 (the device behind it is silent).
+   * exception answer is an answer too, except a gateway's 10/11 (the device behind it is silent)
+   * and a device failure (4, 8: the device says it cannot work).
    */
   ping(timeoutMs: number): Promise<PingResult> {
     if (!this.connected || !this.transport) return Promise.reject(new Error('not connected'));
@@ -224,7 +229,7 @@ export class ModbusDriver implements ChannelDriver {
       let request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
       let garbled = 0;
       const onOutcome = (o: BlockOutcome) => {
-        if (o.ok || o.failure.answered) return finish();
+        if (o.ok || (o.failure.answered && !o.failure.deviceFailure)) return finish();
         // A garbled answer (CRC error, noise on a serial line) is read once more while time remains.
         if (o.failure.kind === 'garbled' && ++garbled <= 2 && !settled) {
           request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
@@ -334,7 +339,7 @@ export class ModbusDriver implements ChannelDriver {
       this.answered();
     } catch (err) {
       if (err instanceof ModbusFailure) {
-        if (err.answered) this.answered();
+        if (err.answered && !err.deviceFailure) this.answered();
         throw new DriverError(`write to ${id}: ${err.message}`, err.statusCode);
       }
       throw new DriverError(`write to ${id}: ${err instanceof Error ? err.message : String(err)}`, 'BadNotConnected');
@@ -398,6 +403,16 @@ export const modbusDriverFactory: DriverFactory<ModbusOptions> = {
   capabilities: MODBUS_CAPABILITIES,
   validateEndpoint,
   validateItem,
+  itemWarnings(ids: string[], endpoints: string[]): string[] {
+    const first = parseEndpoint(endpoints[0] ?? '');
+    const unit = first.ok ? first.value.unit : 1;
+    return [...ids.flatMap((id) => itemWarnings(id)), ...findOverlaps(ids, unit).map((o) => o.message)];
+  },
+  compatOutput: {
+    key: 'modbus-read',
+    label: 'as node-red-contrib-modbus read',
+    fields: (change, endpoint?: string) => contribReadFields(change, endpoint) as unknown as Record<string, unknown>,
+  },
   parseOptions(props) {
     return parseModbusOptions(props);
   },

@@ -15,7 +15,7 @@ export class CodecError extends Error {
   }
 }
 
-export type ModbusValue = number | bigint | boolean | string | Array<number | bigint | boolean>;
+export type ModbusValue = number | bigint | boolean | string | Array<number | bigint | boolean | string>;
 
 const TWO_POW_53 = 2n ** 53n;
 

@@ -42,8 +42,14 @@ export interface PollerHost {
   read(block: ReadBlock, priority: Priority, guard?: ReadGuard): Promise<BlockOutcome>;
   data(changes: DataChange[]): void;
   itemErrors(errors: ItemError[], recovered: string[]): void;
-  /** No request of a whole cycle got an answer from the device. */
+  /** No request of a whole cycle got an answer from the device, or none a useful one for deviceFailureMs. */
   deviceLost(reason: string): void;
+  /**
+   * How long (ms) every read may be refused with a device-level exception (4 device failure, 5/6
+   * busy, 8 parity) before the device counts as lost: the request timeout (a device that answers
+   * "I cannot" is no better than one that does not answer). Default: lost at the first such cycle.
+   */
+  deviceFailureMs?: number;
 }
 
 interface Group {
@@ -74,6 +80,8 @@ export class ModbusPoller {
   private generation = 0;
   /** Bumped by every change that alters a plan (items, states, isolations, unreadable ranges). */
   private version = 0;
+  /** Since when every read was refused with a device-level exception (none succeeded). */
+  private refusedSince?: number;
   readonly stats: PollStats = { cycles: 0, overruns: 0 };
 
   constructor(private readonly host: PollerHost) {}
@@ -82,6 +90,7 @@ export class ModbusPoller {
   start(): void {
     this.active = true;
     this.generation++;
+    this.refusedSince = undefined;
     // A new connection may reach a device with a new program: try merged reads again.
     this.unreadable.clear();
     this.version++;
@@ -226,8 +235,10 @@ export class ModbusPoller {
   private async readItems(blocks: ReadBlock[], gen: number): Promise<void> {
     const deadUnits = new Set<number>();
     let answered = 0;
+    let succeeded = 0;
     let failedNoAnswer = 0;
     let lastFailure: ModbusFailure | undefined;
+    let refusal: ModbusFailure | undefined;
     // After a unit left a request unanswered, its other reads of this cycle are not sent: a dead
     // device costs one timeout per cycle, not one per request.
     const outcomes = await Promise.all(
@@ -248,10 +259,12 @@ export class ModbusPoller {
     for (const { block, outcome } of outcomes) {
       if (outcome.ok) {
         answered++;
+        succeeded++;
         this.apply(block, outcome, changes, errors, recovered);
         continue;
       }
       const f = outcome.failure;
+      if (f.answered && !f.itemProblem) refusal = f;
       if (f.answered) answered++;
       else {
         failedNoAnswer++;
@@ -266,6 +279,22 @@ export class ModbusPoller {
     if (errors.length > 0 || recovered.length > 0) this.host.itemErrors(errors, recovered);
     if (answered === 0 && failedNoAnswer > 0 && lastFailure?.kind === 'closed') this.host.deviceLost(`link closed (${lastFailure.message})`);
     else if (answered === 0 && failedNoAnswer > 0 && lastFailure) this.host.deviceLost(`no answer from the device to any of ${blocks.length} read${blocks.length === 1 ? '' : 's'} (${lastFailure.message})`);
+    else this.judgeRefusals(succeeded, refusal);
+  }
+
+  /** Every read refused with a device-level exception for deviceFailureMs: the device is down. */
+  private judgeRefusals(succeeded: number, refusal: ModbusFailure | undefined): void {
+    if (succeeded > 0 || !refusal) {
+      if (succeeded > 0) this.refusedSince = undefined;
+      return;
+    }
+    const now = this.host.clock.now();
+    this.refusedSince ??= now;
+    const limit = this.host.deviceFailureMs ?? 0;
+    if (now - this.refusedSince >= limit) {
+      this.refusedSince = undefined;
+      this.host.deviceLost(`every read refused for ${limit} ms or more: ${refusal.message}`);
+    }
   }
 
   /**
@@ -353,6 +382,18 @@ function decodeMember(block: ReadBlock, it: PolledItem, offset: number, outcome:
     statusCode = outcome.failure.statusCode;
     detail = outcome.failure.message;
   }
+  if (typeof value === 'bigint' || (Array.isArray(value) && (it.spec.type === 'int64' || it.spec.type === 'uint64'))) value = jsonSafe(value);
   const good = statusCode === 'Good';
   return { item: it.id, value, statusCode, good, quality: good ? 'good' : 'bad', sourceTimestamp: outcome.at, ...(detail ? { detail } : {}) };
+}
+
+/**
+ * 64-bit integers beyond ±2^53 as decimal strings: a BigInt is not JSON (Node-RED's debug sidebar,
+ * context stores, MQTT and HTTP nodes would fail on it) and a Number would lose digits. Writes
+ * take the same strings back (or numbers, or BigInts). Values within ±2^53 stay numbers.
+ */
+function jsonSafe(value: ModbusValue): ModbusValue {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'bigint' ? v.toString() : v)) as ModbusValue;
+  return value;
 }

@@ -52,6 +52,15 @@ export class ModbusFailure extends Error {
   get itemProblem(): boolean {
     return this.kind === 'exception' && (this.code === 1 || this.code === 2 || this.code === 3);
   }
+
+  /**
+   * The device answered but says it cannot serve (4 device failure, 8 memory parity): alive, yet no
+   * proof that it works. Every read answered so for as long as a request may take means the device
+   * is down (Citect: the device is offline), and a ping answered so proves nothing.
+   */
+  get deviceFailure(): boolean {
+    return this.kind === 'exception' && (this.code === 4 || this.code === 8);
+  }
 }
 
 interface PortInternals {

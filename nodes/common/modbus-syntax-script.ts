@@ -20,12 +20,12 @@ export function modbusSyntaxScript(): string {
   return script;
 }
 
-let served = false;
+const served = new WeakSet<object>();
 
 /** Serves the script to the editor (admin API, read permission), once per runtime. */
 export function serveModbusSyntax(RED: RedAPI): void {
-  if (served) return;
-  served = true;
+  if (!RED.httpAdmin || served.has(RED.httpAdmin)) return;
+  served.add(RED.httpAdmin);
   RED.httpAdmin.get(MODBUS_SYNTAX_PATH, RED.auth.needsPermission('redundant-pair.read'), (_req: unknown, res: { type(t: string): { send(body: string): void } }) => {
     res.type('application/javascript').send(modbusSyntaxScript());
   });

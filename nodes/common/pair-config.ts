@@ -16,6 +16,12 @@ export interface RedundantPairNode extends Node {
   configError?: string;
   /** The protocol's item rule, for users that check their item ids (OPC UA node ids, Modbus items). */
   validateItem?: (id: string) => string | undefined;
+  /** The pair's protocol ('opcua', 'modbus'), when its configuration could be read. */
+  protocol?: string;
+  /** Items valid but probably not meant (the protocol's warnings: Modbus overlaps, Modicon slips). */
+  itemWarnings?: (ids: string[]) => string[];
+  /** The protocol's imitation of another package's message shape (Modbus: node-red-contrib-modbus read). */
+  compatOutput?: import('../../lib/core/driver').DriverFactory['compatOutput'];
   register(user: PairUser): void;
   deregister(user: PairUser): void;
 }
@@ -82,6 +88,11 @@ export function parsePairConfig(def: NodeDef, credentials: Record<string, string
     const parsed = factory.parseOptions(def, credentials);
     problems.push(...parsed.problems);
     protocolOptions = parsed.options;
+    if (def.mode === 'warm' && boolProp(def, 'standbySampling', false) && !factory.capabilities.sampling) {
+      problems.push(
+        `standby sampling is not available for ${factory.label}: ${factory.capabilities.delivery === 'polling' ? 'the driver polls, and a standby that is not polled has no samples to replay' : 'the servers cannot sample without reporting'}; use hot mode (both channels read, nothing lost at a switch) or plain warm mode`,
+      );
+    }
   }
   const mode = String(def.mode || 'hot') as ConnectionMode;
   const options: PairOptions = {

@@ -461,6 +461,36 @@ describe('RedundantPair (core engine, fake time)', () => {
       assert.deepEqual(r.pair.currentItems(), [{ id: ITEM, samplingIntervalMs: 100 }]);
       await r.pair.stop();
     });
+    it('keeps each channel\'s refused items: late errors, recovery, a new connection, removed items (the source node\'s status)', async () => {
+      const r = rig('hot');
+      const BAD = 'HR5000';
+      const seen: Array<[string, string[], string[]]> = [];
+      r.pair.on('item-errors', (role, errors, recovered) => seen.push([role, errors.map((e) => e.id), recovered]));
+      r.secondary.refused.add(BAD);
+      r.pair.setItems('node2', [{ id: BAD, samplingIntervalMs: 100 }, { id: 'HR7', samplingIntervalMs: 100 }]);
+      await started(r);
+      assert.deepEqual(r.pair.refusedItems('secondary').map((e) => e.id), [BAD], 'refused at creation');
+      assert.deepEqual(r.pair.refusedItems(), [], 'the active channel (primary) refuses none');
+      // An illegal address shows at the first poll of the primary, and works again later.
+      r.primary.listener?.itemErrors([{ id: 'HR7', error: 'Modbus exception 2 (illegal data address)', statusCode: 'BadOutOfRange' }], []);
+      assert.deepEqual(r.pair.refusedItems().map((e) => [e.id, e.statusCode]), [['HR7', 'BadOutOfRange']]);
+      r.primary.listener?.itemErrors([], ['HR7']);
+      assert.deepEqual(r.pair.refusedItems(), []);
+      assert.deepEqual(seen.slice(-2), [['primary', ['HR7'], []], ['primary', [], ['HR7']]]);
+      // A new connection creates the items afresh: what it refused is forgotten until refused again.
+      r.secondary.refused.clear();
+      r.secondary.drop('socket closed');
+      await r.clock.advance(600);
+      assert.equal(r.pair.isConnected('secondary'), true);
+      assert.deepEqual(r.pair.refusedItems('secondary'), []);
+      assert.deepEqual(seen.find((x) => x[0] === 'secondary' && x[2].length > 0), ['secondary', [], [BAD]]);
+      // Removed items are no longer reported as refused.
+      r.primary.listener?.itemErrors([{ id: BAD, error: 'Modbus exception 2 (illegal data address)', statusCode: 'BadOutOfRange' }], []);
+      assert.equal(r.pair.refusedItems('primary').length, 1);
+      r.pair.removeItems('node2');
+      assert.deepEqual(r.pair.refusedItems('primary'), []);
+      await r.pair.stop();
+    });
   });
 
   describe('N channels', () => {
