@@ -83,10 +83,11 @@ export = function registerRedundantSource(RED: RedAPI): void {
       refused = status.active ? pair.refusedItems(status.active).filter((e) => topicOf.has(e.id)).length : 0;
       const notes: string[] = [];
       if (refused > 0) notes.push(t('redundant-source.status.refused', { count: refused }));
-      if (warnings.length === 1) notes.push(shorten(warnings[0], 40));
+      // The warning's first clause is its point ("HR4:float32 and HR5 share holding register 5").
+      if (warnings.length === 1) notes.push(shorten(warnings[0].split(/: |; /)[0], 60));
       else if (warnings.length > 1) notes.push(t('redundant-source.status.warnings', { count: warnings.length }));
       if (notes.length > 0 && status.active) {
-        setStatus({ fill: 'yellow', shape: 'dot', text: shorten(`${notes.join(' · ')} · ${s.text}`, 72) });
+        setStatus({ fill: 'yellow', shape: 'dot', text: shorten(`${notes.join(' · ')} · ${s.text}`, 96) });
       } else {
         setStatus(s);
       }

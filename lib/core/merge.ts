@@ -9,7 +9,9 @@
 // - refined: while a hot standby reports the same change as the active channel (equal value and
 //   status, close in time), its offset is set so both map to the same instant: exact when the
 //   timestamps are the device's, and absorbing clock skew and sampling phase when each server
-//   stamps with its own clock.
+//   stamps with its own clock. The match is made whichever reports first: a standby that reads
+//   the device earlier in each cycle (a Modbus poller ahead in phase) is refined when the active
+//   channel delivers the change it saw.
 //
 // At a switch the new active channel's changes (its buffered stream in hot mode, its flushed queue
 // in warm mode with standby sampling, its initial values otherwise) are aligned per item with what
@@ -64,6 +66,10 @@ class ChannelTrack {
   ring: Array<DataChange | undefined>;
   head = 0;
   count = 0;
+  /** Per item: the last change seen on this standby before any delivered one matched it (refined later from the active side). */
+  pendingValue: unknown[] = [];
+  pendingStatus: Array<string | undefined> = [];
+  pendingTs = new Float64Array(64).fill(Number.NaN);
 
   constructor(capacity: number) {
     this.ring = new Array<DataChange | undefined>(Math.max(1, capacity));
@@ -81,6 +87,22 @@ class ChannelTrack {
     const stepSince = new Float64Array(n).fill(Number.NaN);
     stepSince.set(this.stepSince);
     this.stepSince = stepSince;
+    const pendingTs = new Float64Array(n).fill(Number.NaN);
+    pendingTs.set(this.pendingTs);
+    this.pendingTs = pendingTs;
+  }
+
+  /** A standby change not matched yet: kept for the active channel's delivery of the same change. */
+  setPending(i: number, c: DataChange, ts: number): void {
+    this.pendingValue[i] = c.value;
+    this.pendingStatus[i] = c.statusCode;
+    this.pendingTs[i] = ts;
+  }
+
+  clearPending(i: number): void {
+    this.pendingValue[i] = undefined;
+    this.pendingStatus[i] = undefined;
+    this.pendingTs[i] = Number.NaN;
   }
 
   push(change: DataChange): void {
@@ -112,6 +134,9 @@ class ChannelTrack {
     this.off.fill(Infinity);
     this.refined.fill(0);
     this.stepSince.fill(Number.NaN);
+    this.pendingTs.fill(Number.NaN);
+    this.pendingValue = [];
+    this.pendingStatus = [];
     this.progress = -Infinity;
     this.clearRing();
   }
@@ -205,6 +230,7 @@ export class Merge {
         t.off[i] = Infinity;
         t.refined[i] = 0;
         t.stepSince[i] = Number.NaN;
+        t.clearPending(i);
       }
     }
   }
@@ -332,6 +358,10 @@ export class Merge {
           track.off[i] = this.hMapped[at] - ts;
           track.refined[i] = 1;
           mapped = this.hMapped[at];
+          track.clearPending(i);
+        } else if (!track.refined[i]) {
+          // Perhaps seen here first: the active channel's delivery of it refines this offset (admit).
+          track.setPending(i, c, ts);
         }
       }
       // Progress counts only what is on the common time line for sure (refined): a fresh coarse
@@ -377,12 +407,32 @@ export class Merge {
         continue;
       }
       this.record(i, channel, c, mapped);
+      this.refineEarlyStandbys(channel, i, c, mapped);
       const d = c as DeliveredChange;
       d.server = name;
       d.channel = channel;
       out.push(d);
     }
     return out;
+  }
+
+  /**
+   * A standby that saw this change before the active channel delivered it (it reads earlier in each
+   * cycle) is refined now: the change's instant on the time line is the delivered one.
+   */
+  private refineEarlyStandbys(channel: number, i: number, c: DataChange, mapped: number): void {
+    for (let k = 0; k < this.tracks.length; k++) {
+      if (k === channel) continue;
+      const t = this.tracks[k];
+      if (t.refined[i]) continue;
+      const ts = t.pendingTs[i];
+      if (Number.isNaN(ts) || t.pendingStatus[i] !== c.statusCode || !sameValue(t.pendingValue[i], c.value)) continue;
+      if (Math.abs(ts + t.off[i] - mapped) > Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs)) continue;
+      t.off[i] = mapped - ts;
+      t.refined[i] = 1;
+      t.clearPending(i);
+      if (mapped > t.progress) t.progress = mapped;
+    }
   }
 
   /**

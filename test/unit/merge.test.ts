@@ -163,4 +163,22 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     m.observe(1, [late.change], late.at, true);
     assert.equal(m.lag(0, [1]).ms, 0, 'nothing compared before the offsets are refined');
   });
+
+  it('a standby that reads each change before the active channel does (a Modbus poller ahead in phase) is refined from the active side: it keeps up, and a constant item does not freeze its progress', function () {
+    // Modbus: no device timestamps, each change stamped on arrival on our own clock. The standby
+    // polls 30 ms earlier in each 50 ms cycle, so it always sees a counter value first.
+    const m = new Merge({ channels: ['primary', 'secondary'], bufferSize: 10_000, coarseWindowMs: 200, alignWindowMs: 5000 });
+    m.activate(0, 0);
+    const change = (item: string, value: number, at: number): DataChange => ({ item, value, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: at });
+    let worst = 0;
+    for (let t = 0; t < 5000; t += 50) {
+      const k = Math.floor(t / 100);
+      // The secondary (standby) first, then the primary (active) 30 ms later; a setpoint that never changes.
+      m.observe(1, [change('HR0:uint32', k, t + 5), ...(t === 0 ? [change('HR20', 7, t + 5)] : [])], t + 5, true);
+      m.observe(0, [change('HR0:uint32', k, t + 35), ...(t === 0 ? [change('HR20', 7, t + 35)] : [])].filter((c) => t === 0 || c.item !== 'HR20'), t + 35, false);
+      if (t > 1000) worst = Math.max(worst, m.lag(1, [0]).ms, m.lag(0, [1]).ms);
+    }
+    assert.equal(m.refinedShare(1), 1, 'every item of the standby refined');
+    assert.ok(worst < 100, `neither stream looks behind while both run (worst ${worst} ms)`);
+  });
 });
