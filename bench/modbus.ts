@@ -13,7 +13,8 @@ import { freePort } from '../test/helpers/ports';
 import { percentile, round, table } from './stats';
 
 export interface ModbusRow {
-  mode: 'driver';
+  /** 'driver': ModbusDriver.read directly; 'pair': pair.read through the engine (bench/modbus-pair.ts). */
+  mode: 'driver' | 'pair';
   fault: 'none';
   transport: 'tcp';
   registers: number;

@@ -6,6 +6,7 @@ import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover
 import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
+import { MODBUS_FAILOVER_COLUMNS, type ModbusFailoverRow, runModbusPairBench } from './modbus-pair';
 import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
@@ -15,8 +16,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -50,6 +51,11 @@ async function main(): Promise<void> {
 
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
   if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
+  if (!only || only === 'modbus' || only === 'modbus-pair') {
+    const mb = await runModbusPairBench(quick);
+    results.modbus.push(...mb.reads);
+    results.modbus_failover.push(...mb.failover);
+  }
 
   if (!only || only === 'selector') {
     const sel = await runSelectorBench(quick);
@@ -69,6 +75,10 @@ async function main(): Promise<void> {
   if (results.modbus.length) {
     console.log('\nmodbus (full reads of N holding registers per second; ratio = driver / plain modbus-serial client; spread = driver runs / plain runs)');
     console.log(table(results.modbus as unknown as Array<Record<string, unknown>>, MODBUS_COLUMNS));
+  }
+  if (results.modbus_failover.length) {
+    console.log('\nmodbus failover through the pair (ms; lost/duplicates = counter values)');
+    console.log(table(results.modbus_failover as unknown as Array<Record<string, unknown>>, MODBUS_FAILOVER_COLUMNS));
   }
   if (results.selector.length) {
     console.log('\nchannel-selector with node-red-contrib-modbus read nodes (ms; baseline = a read node without the selector, same run)');
