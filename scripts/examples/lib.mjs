@@ -107,3 +107,26 @@ export function modeExample(number, mode, pPort, sPort, text) {
   ];
 }
 
+
+/** The package's Modbus device simulator (a PLC): Modbus TCP on `port`, RTU over TCP on extra.rtuTcpPort. */
+export function modbusSimulator(z, x, y, name, port, extra = {}) {
+  return { id: id('msim'), type: 'modbus-simulator', z, name, host: '127.0.0.1', port, rtuTcpPort: '', serialPath: '', baudRate: 9600, unitIds: '1', counterPeriod: 100, master: true, bulkRegisters: 0, x, y, wires: [], ...extra };
+}
+
+/** A Modbus pair: endpoints in the driver's syntax (modbus-tcp://host:port, modbus-rtu-tcp://host:port, modbus-rtu:/dev/ttyUSB0?baud=19200). */
+export function modbusPair(name, mode, primaryEndpoint, secondaryEndpoint, extra = {}) {
+  return {
+    id: id('pair'), type: 'redundant-pair', name, protocol: 'modbus', primaryEndpoint, secondaryEndpoint, mode,
+    pingInterval: 1000, pingTimeout: 1000, autoPromote: true, holdOff: 10000, reconnectMax: 10000,
+    modbusPingItem: 'HR0', modbusTimeout: '', modbusMaxGap: 0, modbusMaxRegisters: 125, modbusMaxBits: 2000, modbusRequestDelay: 0, modbusWriteSingle: true, modbusBitWrite: 'read-modify-write',
+    ...extra,
+  };
+}
+
+/** The diagnostics node for one pair (or selector) name: events as e-mail-ready messages on output 1. */
+export function diagnostics(z, x, y, name, pairs, wires, extra = {}) {
+  return {
+    id: id('diag'), type: 'redundancy-diagnostics', z, name, pairs, kinds: [], severities: [], maxEvents: 500, persist: false, subject: '', body: '',
+    rateLimit: 10, rateWindow: 60000, listSize: 20, x, y, wires: [wires, [], []], ...extra,
+  };
+}

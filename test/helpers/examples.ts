@@ -14,7 +14,12 @@ export function readExample(file: string): FlowNode[] {
 
 export async function onFreePorts(flow: FlowNode[]): Promise<FlowNode[]> {
   const ports = new Map<number, number>();
-  for (const n of flow) if (n.type === 'opcua-simulator') ports.set(Number(n.port), await freePort());
+  for (const n of flow) if (n.type === 'opcua-simulator' || n.type === 'modbus-simulator') ports.set(Number(n.port), await freePort());
+  for (const n of flow) if (n.type === 'modbus-simulator' && n.rtuTcpPort) ports.set(Number(n.rtuTcpPort), await freePort());
   const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
-  return (JSON.parse(text) as FlowNode[]).map((n) => (n.type === 'opcua-simulator' ? { ...n, port: ports.get(Number(n.port)) } : n));
+  return (JSON.parse(text) as FlowNode[]).map((n) => {
+    if (n.type === 'opcua-simulator') return { ...n, port: ports.get(Number(n.port)) };
+    if (n.type === 'modbus-simulator') return { ...n, port: ports.get(Number(n.port)), ...(n.rtuTcpPort ? { rtuTcpPort: ports.get(Number(n.rtuTcpPort)) } : {}) };
+    return n;
+  });
 }

@@ -20,9 +20,12 @@ import { ptyPair, requireSocat } from '../helpers/socat';
 const PING_INTERVAL = 300;
 const PING_TIMEOUT = 300;
 const HOLD_OFF = 1500;
-/** Poll period of the source: half the simulators' counter period, so every counter value is read. */
+/**
+ * Poll period of the source, and the simulators' counter period: five polls per step, so every
+ * counter value is read by both paths even when a loaded machine delays a poll by 150 ms.
+ */
 const POLL = 50;
-const COUNTER_PERIOD = 100;
+const COUNTER_PERIOD = 250;
 /** A failover is decided within ping interval + ping timeout (a poll's timeout is the ping timeout); room for a loaded machine. */
 const DETECT_LIMIT = PING_INTERVAL + PING_TIMEOUT + 1500;
 const SLACK = 4000;
