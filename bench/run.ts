@@ -22,14 +22,17 @@ async function main(): Promise<void> {
 
   if (!only || only === 'failover') {
     const cases: FailoverCase[] = [];
-    const modes = ['hot', 'warm', 'cold'] as const;
-    for (const mode of modes) for (const fault of ['crash', 'blackhole'] as const) cases.push({ mode, fault, items: 1000, sampling_ms: 100, ...ping });
-    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ mode, fault: 'crash', items: 10_000, sampling_ms: 1000, ...ping });
-    const list = quick ? cases.filter((c) => c.fault === 'crash' || c.mode === 'hot') : cases;
+    const base = { skew_ms: 0, channels: 2, items: 1000, sampling_ms: 100, ...ping };
+    for (const mode of ['hot', 'warm', 'warm-sampling', 'cold'] as const) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault });
+    // Real clocks: the secondary's 5 s ahead and behind, server timestamps, another sampling phase.
+    for (const mode of ['hot', 'warm-sampling'] as const) for (const skew of [5000, -5000]) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault, skew_ms: skew });
+    cases.push({ ...base, mode: 'hot', fault: 'crash', channels: 3 });
+    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ ...base, mode, fault: 'crash', items: 10_000, sampling_ms: 1000 });
+    const list = quick ? cases.filter((c) => c.mode === 'hot' || (c.mode === 'warm-sampling' && c.fault === 'blackhole' && c.skew_ms === 0)) : cases;
     for (const c of list) {
-      process.stdout.write(`failover ${c.mode} ${c.fault} ${c.items} items… `);
+      process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} ${c.channels} channels ${c.items} items… `);
       const row = await runFailoverCase(c);
-      process.stdout.write(`stall ${row.stall_ms} ms\n`);
+      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}\n`);
       results.failover.push(row);
     }
   }
@@ -39,8 +42,9 @@ async function main(): Promise<void> {
     try {
       const windowMs = quick ? 3000 : 10_000;
       const warmupMs = quick ? 1500 : 3000;
-      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs)));
-      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs)));
+      const rounds = quick ? 1 : 3;
+      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs, rounds)));
+      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs, rounds)));
       if (!only || only === 'conditions') results.log.push(...(await runConditionSwitch(nr, quick ? 1 : 3)));
     } finally {
       await nr.stop();
@@ -58,9 +62,9 @@ async function main(): Promise<void> {
   }
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
-  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
-  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
-  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'changes_per_s', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k', 'ratio', 'p99_delay_ms', 'baseline_p99_delay_ms']));
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
+  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
+  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
