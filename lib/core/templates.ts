@@ -58,6 +58,13 @@ export const KIND_LABELS: Record<RedundancyEventKind, string> = {
   'condition-fired': 'Condition fired',
   'condition-cleared': 'Condition cleared',
   'item-error': 'Item error',
+  'peer-up': 'Peer link up',
+  'peer-down': 'Peer link down',
+  'peer-refused': 'Peer link refused',
+  'duty-taken': 'Duty taken',
+  'duty-released': 'Duty released',
+  'witness-up': 'Witness reachable',
+  'witness-down': 'Witness unreachable',
 };
 
 const SEVERITY_LABELS: Record<Severity, string> = { info: 'INFO', warning: 'WARNING', error: 'ERROR' };

@@ -139,13 +139,22 @@ export type RedundancyEventKind =
   | 'write-redirected'
   | 'condition-fired'
   | 'condition-cleared'
-  | 'item-error';
+  | 'item-error'
+  // peer link (two Node-RED instances): link state, duty hand-over, MQTT witness
+  | 'peer-up'
+  | 'peer-down'
+  | 'peer-refused'
+  | 'duty-taken'
+  | 'duty-released'
+  | 'witness-up'
+  | 'witness-down';
 
 export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
   'restored', 'failover', 'promotion', 'switch-complete', 'manual-switch', 'both-down',
   'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
   'condition-cleared', 'item-error',
+  'peer-up', 'peer-down', 'peer-refused', 'duty-taken', 'duty-released', 'witness-up', 'witness-down',
 ];
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */
