@@ -37,15 +37,16 @@ export = function registerPeerLink(RED: RedAPI): void {
       const options = parsePeerLinkConfig(def, node.credentials ?? {});
       const other = links.get(options.name);
       if (other && other.nodeId !== node.id) throw new Error(t('peer-link.errors.duplicate', { name: options.name }));
-      link = new PeerLink({ ...options, stateDir: RED.settings.userDir });
-      links.set(options.name, { nodeId: node.id, link });
-      node.link = link;
+      const l = new PeerLink({ ...options, stateDir: RED.settings.userDir });
+      link = l;
+      links.set(options.name, { nodeId: node.id, link: l });
+      node.link = l;
       const push = () => {
-        const s: PeerLinkStatus = link!.status();
-        const d: DutyStatus = link!.duty();
+        const s: PeerLinkStatus = l.status();
+        const d: DutyStatus = l.duty();
         for (const user of users.values()) user.onPeerLink(s, d);
       };
-      link.on('state', (s) => {
+      l.on('state', (s) => {
         push();
         if (s.state === 'refused') {
           if (!refusedLogged) node.error(t('peer-link.errors.refused', { reason: s.reason }));
@@ -54,13 +55,13 @@ export = function registerPeerLink(RED: RedAPI): void {
           refusedLogged = false;
         }
       });
-      link.on('duty', push);
-      link.on('event', (e) => {
+      l.on('duty', push);
+      l.on('event', (e) => {
         pairHub.publish(e);
         if (e.kind === 'peer-refused' && /replay/.test(e.reason)) node.warn(e.reason);
         else if (e.kind === 'duty-taken' || e.kind === 'duty-released') node.log(e.reason);
       });
-      link.start();
+      l.start();
     } catch (err) {
       node.configError = err instanceof Error ? err.message : String(err);
       node.error(t('peer-link.errors.config', { error: node.configError }));

@@ -132,6 +132,8 @@ export class DutyElection extends EventEmitter<DutyEvents> {
   private lastVerified: number | undefined;
   private linkUpSince: number | undefined;
   private peer: PeerDutyView | undefined;
+  /** When the peer last said it held the duty (a release just after is a hand-over in flight). */
+  private peerHeldAt: number | undefined;
 
   private witnessUp = false;
   private claims = new Map<string, WitnessClaim>();
@@ -192,6 +194,7 @@ export class DutyElection extends EventEmitter<DutyEvents> {
     if (!this.linkUp(now)) this.linkUpSince = now;
     this.lastVerified = now;
     this.peer = peer;
+    if (peer.holder) this.peerHeldAt = now;
     this.seeEpoch(peer.epoch);
     this.evaluate();
   }
@@ -224,6 +227,11 @@ export class DutyElection extends EventEmitter<DutyEvents> {
       if (this.othersLive().length === 0 && this.othersAbsentSince === undefined) this.othersAbsentSince = now;
     }
     this.evaluate();
+  }
+
+  /** An epoch learned outside heartbeats (the peer's answer to a hand-over). */
+  observeEpoch(epoch: number): void {
+    this.seeEpoch(epoch);
   }
 
   /** The broker acknowledged a witness ping sent at `sentAt` (engine clock). */
@@ -337,6 +345,11 @@ export class DutyElection extends EventEmitter<DutyEvents> {
       }
       if (this.peerPriorityOverMe(peer) && !peer.stopping) {
         this.setReason('standby: the preferred peer takes the duty');
+        return;
+      }
+      // The peer released a moment ago: its hand-over request (with the catch-up point) is on its way.
+      if (this.peerHeldAt !== undefined && now - this.peerHeldAt < this.options.heartbeatTimeoutMs) {
+        this.setReason('standby: the peer released the duty, waiting for its hand-over');
         return;
       }
       this.take(peer.stopping ? 'the peer stopped' : 'neither instance held the duty; this one has priority');

@@ -127,6 +127,8 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   private lastHeartbeatAt = -Infinity;
   private rtts: number[] = [];
   private closed = false;
+  /** close() began: no more heartbeats, requests answered "stopping". */
+  private closing = false;
   private readonly startedAt: number;
   private readonly history: DutyInterval[] = [];
   private replayReports = new Set<string>();
@@ -219,11 +221,12 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
 
   /** Graceful stop: hands the duty over at once, then closes the witness politely (no last will). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    await this.election.stop();
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    await this.election.stop();
+    this.closed = true;
     await this.witness?.end();
     if (this.history.length && this.history[this.history.length - 1].to === undefined) this.history[this.history.length - 1].to = Date.now();
   }
@@ -250,7 +253,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
       status,
       body: sealResponse(this.options.secret, { ...res, boot: this.bootId, instance: this.instanceId }, signature),
     });
-    if (this.closed) return reply({ ok: false, code: 'closed', error: 'the link is stopping' }, 503);
+    if (this.closing) return reply({ ok: false, code: 'closed', error: 'the link is stopping' }, 503);
     try {
       switch (req.service) {
         case 'hello':
@@ -323,13 +326,13 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
     const sent = this.clock.now();
     try {
       const res = await this.call('heartbeat', { view: this.election.view() }, this.options.heartbeatTimeoutMs);
-      if (this.closed) return;
+      if (this.closing) return;
       if (!res.ok) throw new Error(res.error ?? 'heartbeat refused');
       this.rtts.push(this.clock.now() - sent);
       if (this.rtts.length > 16) this.rtts.shift();
       this.verified(res.instance, (res.body as { view: PeerDutyView }).view);
     } catch (err) {
-      if (this.closed) return;
+      if (this.closing) return;
       if (err instanceof RefusedError) this.noteRefused(err.message);
       this.lastError = errorText(err);
       if (err instanceof RefusedError) this.lastError = err.message;
@@ -341,7 +344,9 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   private async sendHandover(req: HandoverRequest): Promise<boolean> {
     try {
       const res = await this.call('duty/handover', req, Math.min(this.options.heartbeatTimeoutMs, 2000));
-      return res.ok && !!(res.body as { taken?: boolean }).taken;
+      const body = (res.body ?? {}) as { taken?: boolean; epoch?: number };
+      if (typeof body.epoch === 'number') this.election.observeEpoch(body.epoch);
+      return res.ok && !!body.taken;
     } catch {
       return false;
     }
@@ -360,7 +365,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   }
 
   private loop(): void {
-    if (this.closed) return;
+    if (this.closing) return;
     const now = this.clock.now();
     if (!this.heartbeatInFlight && now - this.lastHeartbeatAt >= this.options.heartbeatIntervalMs) {
       this.lastHeartbeatAt = now;
@@ -371,7 +376,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   }
 
   private updateState(): void {
-    if (this.closed) return;
+    if (this.closing) return;
     const now = this.clock.now();
     let state: PeerLinkStatus['state'];
     let reason: string;
