@@ -202,10 +202,13 @@ export class DutyElection extends EventEmitter<DutyEvents> {
   witnessConnected(up: boolean): void {
     if (up === this.witnessUp) return;
     this.witnessUp = up;
-    this.claims.clear();
-    // After a (re)subscription, absence of claims counts only once the retained ones had time to come.
-    this.othersAbsentSince = up ? this.clock.now() : undefined;
-    if (!up) this.lastPingAckSentAt = undefined;
+    // Claims are known only while connected. Retained claims may arrive before the subscription is
+    // confirmed: kept. After a (re)connection, absence counts only from now (time for them to come).
+    if (!up) {
+      this.claims.clear();
+      this.lastPingAckSentAt = undefined;
+    }
+    this.othersAbsentSince = up && this.othersLive().length === 0 ? this.clock.now() : undefined;
     if (up) {
       if (this.holder) this.host.publishClaim(this.epoch).catch(() => undefined);
       else this.host.clearClaim().catch(() => undefined);

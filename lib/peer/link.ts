@@ -265,7 +265,9 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
         case 'duty/handover': {
           const r = req.body as HandoverRequest;
           this.verified(req.from);
-          const catchUpFrom = this.clock.now() - this.rttMaxMs() - Math.max(0, r.stoppedAgoMs);
+          // The peer stopped passing messages stoppedAgoMs before it sent this; the transit is at
+          // most a round trip, taken twice (and 20 ms) for a loaded machine: a little overlap, no gap.
+          const catchUpFrom = this.clock.now() - 2 * this.rttMaxMs() - 20 - Math.max(0, r.stoppedAgoMs);
           if (r.stopping) this.peerStopped = true;
           const taken = this.election.receiveHandover(r, catchUpFrom);
           return reply({ ok: true, body: taken });

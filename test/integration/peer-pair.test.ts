@@ -13,6 +13,7 @@ const TIMING: PairTiming = { intervalMs: 250, timeoutMs: 1500, holdOffMs: 2500, 
 const { intervalMs: I, timeoutMs: T, holdOffMs: HOLD, keepaliveS: K } = TIMING;
 /** Room for a loaded machine on top of what the configuration promises. */
 const SLACK = 2000;
+let redeploys = 0;
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, detail?: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,7 +150,11 @@ describe('two Node-RED instances, one peer link: duty and standby write', functi
       })();
       await sleep(1000);
       const first = n;
-      await pair.a.deploy(pair.flowA, 'full', { [IDS.link]: { secret: SECRET } });
+      // The link's configuration changed and deployed ("modified nodes"): the link and its users
+      // restart, the probes after the duty node keep running, so they see all the duty node passed.
+      redeploys++;
+      const changed = pair.flowA.map((n) => (n.id === IDS.link ? { ...n, holdOff: HOLD + redeploys } : n));
+      await pair.a.deploy(changed, 'nodes', { [IDS.link]: { secret: SECRET } });
       await until('b holding (handed over)', 10_000, () => holder(pair.b), () => both(pair));
       await steady(pair, false, HOLD + 15_000);
       await sleep(1000);

@@ -272,6 +272,18 @@ describe('duty election (fake time, simulated link and broker)', function () {
     assert.deepEqual(sim.dual, []);
   });
 
+  it('with witness, a retained claim that arrives before the subscription is confirmed still counts', async function () {
+    const sim = makeSim({ witness: true });
+    await sim.step(500);
+    sim.b.witnessConnected(false);
+    sim.b.claimSeen('a', { instance: 'a', epoch: 1, preferred: 'primary' }); // retained, delivered with the SUBACK
+    sim.b.witnessConnected(true);
+    sim.link.up = false;
+    await sim.step(5 * T);
+    assert.equal(sim.b.status().holder, false, sim.b.status().reason);
+    assert.deepEqual(sim.dual, []);
+  });
+
   it('with witness, a standby that cannot reach the witness does not take over', async function () {
     const sim = makeSim({ witness: true });
     await sim.step(500);
