@@ -6,6 +6,7 @@ import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover
 import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
 import { startNodeRed } from './node-red-embed';
+import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
 
@@ -13,8 +14,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; peer: PeerRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], peer: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
 
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
 
+  if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
@@ -56,6 +59,10 @@ async function main(): Promise<void> {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
     console.log(table(rows.map((r) => ({ metric: r.metric, case: r.condition ?? `max ${r.max_events}`, value: r.value ?? r.condition_switch_ms })), ['metric', 'case', 'value']));
+  }
+  if (results.peer.length) {
+    console.log('\npeer link (two Node-RED processes; ms from the instances\' duty histories; replication in this process)');
+    console.log(table(results.peer as unknown as Array<Record<string, unknown>>, ['case', 'witness', 'takeover_ms', 'dual_holder_ms', 'handback_ms', 'writes_replicated_per_s', 'replication_p99_ms', 'baseline_local_writes_per_s', 'ratio', 'note']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -43,6 +43,8 @@ export interface DutyOptions {
   initialEpoch: number;
   /** Wall clock for `since` in statuses (ms since epoch). */
   wallNow?: () => number;
+  /** This run of the instance (a new one at each start): the peer's hold-off restarts with it. */
+  bootId?: string;
 }
 
 /** What the peer says about itself in every heartbeat. */
@@ -52,6 +54,8 @@ export interface PeerDutyView {
   holder: boolean;
   epoch: number;
   stopping: boolean;
+  /** The peer's run; a new one (restart, redeploy) counts as a return: the hold-off starts again. */
+  boot?: string;
 }
 
 export interface WitnessClaim {
@@ -181,7 +185,7 @@ export class DutyElection extends EventEmitter<DutyEvents> {
 
   /** What this instance tells the peer in heartbeats. */
   view(): PeerDutyView {
-    return { instanceId: this.options.instanceId, preferred: this.options.preferred, holder: this.holder, epoch: this.holder ? this.epoch : this.maxEpoch, stopping: this.stopping };
+    return { instanceId: this.options.instanceId, preferred: this.options.preferred, holder: this.holder, epoch: this.holder ? this.epoch : this.maxEpoch, stopping: this.stopping, boot: this.options.bootId };
   }
 
   linkUp(now = this.clock.now()): boolean {
@@ -191,7 +195,7 @@ export class DutyElection extends EventEmitter<DutyEvents> {
   /** A verified exchange with the peer (its heartbeat, or its answer to ours). */
   exchange(peer: PeerDutyView): void {
     const now = this.clock.now();
-    if (!this.linkUp(now)) this.linkUpSince = now;
+    if (!this.linkUp(now) || (peer.boot !== undefined && this.peer?.boot !== undefined && peer.boot !== this.peer.boot)) this.linkUpSince = now;
     this.lastVerified = now;
     this.peer = peer;
     if (peer.holder) this.peerHeldAt = now;

@@ -153,6 +153,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
         holdOffMs: options.holdOffMs,
         witness: !!options.witness,
         initialEpoch: this.loadEpoch(),
+        bootId: this.bootId,
       },
       {
         publishClaim: (epoch) => this.witness?.publishClaim(epoch) ?? Promise.resolve(),

@@ -157,6 +157,8 @@ describe('two Node-RED instances, one peer link: duty and standby write', functi
       await pair.a.deploy(changed, 'nodes', { [IDS.link]: { secret: SECRET } });
       await until('b holding (handed over)', 10_000, () => holder(pair.b), () => both(pair));
       await steady(pair, false, HOLD + 15_000);
+      const a = (await linkState(pair.a))!;
+      assert.ok(a.duty.since - a.link.since >= HOLD - 300, `handed back after the hold-off (${a.duty.since - a.link.since} ms after the redeployed link came up)`);
       await sleep(1000);
       ticking = false;
       await ticker;
