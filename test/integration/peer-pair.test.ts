@@ -175,6 +175,22 @@ describe('two Node-RED instances, one peer link: duty and standby write', functi
       assert.ok(bStates.some((r) => /handed over by the peer \(graceful stop\)/.test(r)), `b took over on a's graceful stop, not by timeout: ${bStates.join(' | ')}`);
     });
 
+    it('graceful shutdown of the holder (SIGTERM): the duty is handed over at once, not after the timeout', async function () {
+      await steady(pair, false);
+      const stateB = (await pair.b.messages(IDS.state)).length;
+      const stoppingAt = Date.now();
+      const stopped = pair.a.stop();
+      await until('b holding', T + SLACK, () => holder(pair.b), () => both(pair));
+      const b = (await linkState(pair.b))!;
+      await stopped;
+      console.log(`      b took the duty ${b.duty.since - stoppingAt} ms after SIGTERM to a`);
+      const reasons = (await pair.b.messages(IDS.state, stateB)).map((m) => (m.msg.payload as { reason: string }).reason);
+      assert.ok(reasons.some((r) => /handed over by the peer \(graceful stop\)/.test(r)), reasons.join(' | '));
+      assert.ok(b.duty.since - stoppingAt < T, 'before a heartbeat timeout could have passed');
+      await pair.a.restart();
+      await steady(pair, false, HOLD + 30_000);
+    });
+
     it('standby write: a write on either side reaches the other; causality beats b\'s clock running 20 s ahead', async function () {
       await steady(pair, false);
       await storeCall(pair.a, { topic: 'setpoint', payload: 42 });
