@@ -3,31 +3,19 @@
 // replay-safe (auth.ts), the duty election (duty.ts) with the optional MQTT witness (witness.ts),
 // and named services for the two-instance nodes (standby write, alarm-sync, trend-backfill).
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../core/clock';
 import type { RedundancyEvent, RedundancyEventKind, ServerRole, Severity } from '../core/types';
 import type { DutyStatus, PeerHandler, PeerLinkApi, PeerLinkEvents, PeerLinkStatus, PeerRequestOptions } from './api';
-import { type Envelope, type PeerRequest, type PeerResponse, PROTOCOL_VERSION, RefusedError, RequestGuard, newBootId, openResponse, sealRequest, sealResponse } from './auth';
+import { type Envelope, type PeerRequest, type PeerResponse, RefusedError, RequestGuard, newBootId, sealResponse } from './auth';
 import { DutyElection, type DutyTransition, type HandoverRequest, type PeerDutyView, type PreferredRole } from './duty';
+import { instanceIdOf, monotonicClock } from './identity';
+import { PeerClient, errorText } from './transport';
 import { MqttWitness, type WitnessOptions } from './witness';
 
-/** Monotonic time for leases and timeouts: a wall clock that steps must not move them. */
-export const monotonicClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => {
-    if (h) clearTimeout(h as NodeJS.Timeout);
-  },
-};
-
-export const PEER_PATH = '/redundancy/peer';
+export { PEER_PATH } from './transport';
+export { instanceIdOf, monotonicClock, validatePeerUrl } from './identity';
 
 export interface PeerLinkOptions {
   name: string;
@@ -57,44 +45,6 @@ export interface LinkEvents extends PeerLinkEvents {
   transition: [DutyTransition];
 }
 
-export function validatePeerUrl(url: string): string | undefined {
-  if (!url) return 'the peer URL is empty';
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `"${url}" is not a URL (http://other-host:1880)`;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `the peer URL must be http:// or https://, not ${u.protocol}`;
-  return undefined;
-}
-
-/** The instance id of a Node-RED user dir: made once, kept in redundancy-instance.json. */
-export function instanceIdOf(stateDir: string | undefined): string {
-  const fresh = `${hostname().replace(/[^\w.-]/g, '_').slice(0, 24)}-${randomBytes(3).toString('hex')}`;
-  if (!stateDir) return fresh;
-  const file = join(stateDir, 'redundancy-instance.json');
-  try {
-    const id = (JSON.parse(readFileSync(file, 'utf8')) as { instanceId?: string }).instanceId;
-    if (id && /^[\w.-]+$/.test(id)) return id;
-  } catch {
-    /* first start */
-  }
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(file, JSON.stringify({ instanceId: fresh }) + '\n');
-  return fresh;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer in time';
-    if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-    return err.message;
-  }
-  return String(err);
-}
-
 // Typed events over a plain EventEmitter (the generic one does not satisfy PeerLinkApi's on/off).
 export interface PeerLink {
   on<K extends keyof LinkEvents>(event: K, listener: (...args: LinkEvents[K]) => void): this;
@@ -114,9 +64,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   private readonly services = new Map<string, PeerHandler>();
   private readonly witness: MqttWitness | undefined;
   private readonly epochFile: string | undefined;
-  private peerBoot = '';
-  private peerInstanceId: string | undefined;
-  private seq = 0;
+  private readonly client: PeerClient;
   private linkStatus: PeerLinkStatus;
   private lastError = '';
   private refusedReason: string | undefined;
@@ -131,7 +79,8 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   private closing = false;
   private readonly startedAt: number;
   private readonly history: DutyInterval[] = [];
-  private replayReports = new Set<string>();
+  private replays = 0;
+  private lastReplayReport = -Infinity;
 
   constructor(readonly options: PeerLinkOptions) {
     super();
@@ -141,6 +90,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
     this.startedAt = this.clock.now();
     this.instanceId = instanceIdOf(options.stateDir);
     this.guard = new RequestGuard(() => this.options.secret, this.bootId, this.name);
+    this.client = new PeerClient({ name: this.name, peerUrl: options.peerUrl, secret: () => this.options.secret, instanceId: this.instanceId, bootId: this.bootId });
     this.epochFile = options.stateDir ? join(options.stateDir, `redundancy-peer-${this.name.replace(/[^\w.-]/g, '_')}.json`) : undefined;
     this.linkStatus = { state: 'connecting', reason: `connecting to ${options.peerUrl}`, since: Date.now() };
     this.election = new DutyElection(
@@ -215,7 +165,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   async request(service: string, body: unknown, options: PeerRequestOptions = {}): Promise<unknown> {
     if (this.closed) throw new Error(`peer link "${this.name}" is closed`);
     if (this.linkStatus.state === 'down' || this.linkStatus.state === 'refused') throw new Error(`peer link "${this.name}" is ${this.linkStatus.state}: ${this.linkStatus.reason}`);
-    const res = await this.call(`svc:${service}`, body, options.timeoutMs ?? this.options.heartbeatTimeoutMs);
+    const res = await this.client.call(`svc:${service}`, body, options.timeoutMs ?? this.options.heartbeatTimeoutMs);
     if (!res.ok) throw new Error(res.error ?? `the peer refused the request for "${service}"`);
     return res.body;
   }
@@ -289,46 +239,11 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
 
   // ---- sending ---------------------------------------------------------------------------------
 
-  private async call(service: string, body: unknown, timeoutMs: number, retried = false): Promise<PeerResponse> {
-    if (!this.peerBoot && service !== 'hello') await this.hello(timeoutMs);
-    const req: PeerRequest = { v: PROTOCOL_VERSION, link: this.name, from: this.instanceId, fromBoot: this.bootId, to: service === 'hello' ? '' : this.peerBoot, seq: ++this.seq, service, body };
-    const env = sealRequest(this.options.secret, req);
-    const url = `${this.options.peerUrl.replace(/\/+$/, '')}${PEER_PATH}/${encodeURIComponent(this.name)}`;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(env), signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new Error(`HTTP ${res.status} from ${url}: not a peer link (${text.slice(0, 80)})`);
-    }
-    if (res.status === 401) {
-      const r = parsed as PeerResponse;
-      throw new RefusedError(r.code ?? 'signature', `the peer refused this instance's request: ${r.error ?? 'signature'}`);
-    }
-    if (res.status === 404) throw new Error(`the peer has no link named "${this.name}" deployed (HTTP 404)`);
-    const answer = openResponse(this.options.secret, parsed, env.s);
-    if (!answer.ok && answer.code === 'boot' && !retried) {
-      this.peerBoot = '';
-      return this.call(service, body, timeoutMs, true);
-    }
-    if (answer.ok && answer.boot) {
-      this.peerBoot = answer.boot;
-      this.peerInstanceId = answer.instance;
-    }
-    return answer;
-  }
-
-  private async hello(timeoutMs: number): Promise<void> {
-    const res = await this.call('hello', {}, timeoutMs);
-    if (!res.ok) throw new Error(res.error ?? 'the peer refused hello');
-  }
-
   private async heartbeat(): Promise<void> {
     this.heartbeatInFlight = true;
     const sent = this.clock.now();
     try {
-      const res = await this.call('heartbeat', { view: this.election.view() }, this.options.heartbeatTimeoutMs);
+      const res = await this.client.call('heartbeat', { view: this.election.view() }, this.options.heartbeatTimeoutMs);
       if (this.closing) return;
       if (!res.ok) throw new Error(res.error ?? 'heartbeat refused');
       this.rtts.push(this.clock.now() - sent);
@@ -346,7 +261,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
 
   private async sendHandover(req: HandoverRequest): Promise<boolean> {
     try {
-      const res = await this.call('duty/handover', req, Math.min(this.options.heartbeatTimeoutMs, 2000));
+      const res = await this.client.call('duty/handover', req, Math.min(this.options.heartbeatTimeoutMs, 2000));
       const body = (res.body ?? {}) as { taken?: boolean; epoch?: number };
       if (typeof body.epoch === 'number') this.election.observeEpoch(body.epoch);
       return res.ok && !!body.taken;
@@ -358,7 +273,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   // ---- state -----------------------------------------------------------------------------------
 
   private verified(peerInstance: string, view?: PeerDutyView): void {
-    this.peerInstanceId = peerInstance;
+    this.client.peerInstanceId = peerInstance;
     this.refusedReason = undefined;
     if (view) {
       if (view.stopping === false) this.peerStopped = false;
@@ -388,7 +303,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
       reason = this.refusedReason;
     } else if (this.election.linkUp(now)) {
       state = 'up';
-      reason = `heartbeats answered by ${this.peerInstanceId ?? 'the peer'}`;
+      reason = `heartbeats answered by ${this.client.peerInstanceId ?? 'the peer'}`;
     } else if (this.downSince === undefined && this.linkStatus.state === 'connecting' && now - this.startedAt < this.options.heartbeatTimeoutMs) {
       state = 'connecting';
       reason = `connecting to ${this.options.peerUrl}`;
@@ -399,7 +314,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
     const prev = this.linkStatus;
     if (state === prev.state && reason === prev.reason) return;
     const changed = state !== prev.state;
-    this.linkStatus = { state, reason, since: changed ? Date.now() : prev.since, peerInstanceId: this.peerInstanceId };
+    this.linkStatus = { state, reason, since: changed ? Date.now() : prev.since, peerInstanceId: this.client.peerInstanceId };
     this.emit('state', this.status());
     if (!changed) return;
     if (state === 'up') {
@@ -420,11 +335,13 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
     this.updateState();
   }
 
+  /** Every replay is refused; reported at most once per 5 s (a flood must not flood the log). */
   private noteReplay(reason: string): void {
-    const key = reason.replace(/sequence \d+/, '');
-    const first = !this.replayReports.has(key);
-    this.replayReports.add(key);
-    if (first || this.replayReports.size < 100) this.publishEvent('peer-refused', 'error', reason);
+    this.replays++;
+    const now = this.clock.now();
+    if (now - this.lastReplayReport < 5000) return;
+    this.lastReplayReport = now;
+    this.publishEvent('peer-refused', 'error', this.replays > 1 ? `${reason} (${this.replays} replays refused since start)` : reason);
   }
 
   private onTransition(t: DutyTransition): void {
