@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
 import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
+import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
+import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
 import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
@@ -14,8 +16,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; peer: PeerRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], peer: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -48,6 +50,13 @@ async function main(): Promise<void> {
 
 
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
+  if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
+
+  if (!only || only === 'selector') {
+    const sel = await runSelectorBench(quick);
+    results.selector.push(...sel.failover);
+    results.selector_cpu.push(...sel.cpu);
+  }
 
   if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
 
@@ -59,6 +68,15 @@ async function main(): Promise<void> {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
     console.log(table(rows.map((r) => ({ metric: r.metric, case: r.condition ?? `max ${r.max_events}`, value: r.value ?? r.condition_switch_ms })), ['metric', 'case', 'value']));
+  }
+  if (results.modbus.length) {
+    console.log('\nmodbus (full reads of N holding registers per second; ratio = driver / plain modbus-serial client; spread = driver runs / plain runs)');
+    console.log(table(results.modbus as unknown as Array<Record<string, unknown>>, MODBUS_COLUMNS));
+  }
+  if (results.selector.length) {
+    console.log('\nchannel-selector with node-red-contrib-modbus read nodes (ms; baseline = a read node without the selector, same run)');
+    console.log(table(results.selector as unknown as Array<Record<string, unknown>>, ['fault', 'error_msgs', 'poll_ms', 'stale_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'counter_gap_ms', 'baseline_stall_ms']));
+    console.log(table(results.selector_cpu as unknown as Array<Record<string, unknown>>, ['metric', 'messages', 'selector', 'by_hand', 'ratio', 'spread']));
   }
   if (results.peer.length) {
     console.log('\npeer link (two Node-RED processes; ms from the instances\' duty histories; replication in this process)');

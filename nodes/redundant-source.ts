@@ -2,7 +2,6 @@
 // publish), whichever server they come from; a message in is a write to the active server.
 import { errorText } from '../lib/core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
-import { validateNodeId } from '../lib/drivers/opcua';
 import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
@@ -13,12 +12,6 @@ interface ItemConfig {
   name?: string;
 }
 
-type Quality = 'good' | 'uncertain' | 'bad';
-
-function quality(change: DeliveredChange): Quality {
-  if (change.good) return 'good';
-  return change.statusCode.startsWith('Uncertain') ? 'uncertain' : 'bad';
-}
 
 export = function registerRedundantSource(RED: RedAPI): void {
   const t = translator(RED);
@@ -43,7 +36,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
     if (!pairNode) problems.push(t('redundant-source.errors.noPair'));
     if (items.length === 0) problems.push(t('redundant-source.errors.noItems'));
     for (const it of items) {
-      const err = validateNodeId(it.id);
+      const err = pairNode?.validateItem?.(it.id);
       if (err) problems.push(t('redundant-source.errors.badItem', { id: it.id || '(empty)', error: err }));
       topicOf.set(it.id, it.name || it.id);
       idOf.set(it.id, it.id);
@@ -74,11 +67,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
         const mine = changes.filter((c) => topicOf.has(c.item));
         if (mine.length === 0) return;
         // The delivered change objects themselves, named: no copy per change at high rates.
-        for (const c of mine) {
-          const named = c as DeliveredChange & { name?: string; quality?: Quality };
-          named.name = topicOf.get(c.item);
-          named.quality = quality(c);
-        }
+        for (const c of mine) (c as DeliveredChange & { name?: string }).name = topicOf.get(c.item);
         node.send({ topic: pair.name, pair: pair.name, server: mine[0].server, payload: mine });
         return;
       }
@@ -90,10 +79,11 @@ export = function registerRedundantSource(RED: RedAPI): void {
           payload: c.value,
           item: c.item,
           statusCode: c.statusCode,
-          quality: quality(c),
+          quality: c.quality,
           sourceTimestamp: c.sourceTimestamp,
           serverTimestamp: c.serverTimestamp,
           server: c.server,
+          channel: c.channel,
           pair: pair.name,
         });
       }

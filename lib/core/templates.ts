@@ -65,6 +65,12 @@ export const KIND_LABELS: Record<RedundancyEventKind, string> = {
   'duty-released': 'Duty released',
   'witness-up': 'Witness reachable',
   'witness-down': 'Witness unreachable',
+  'channel-down': 'Channel down',
+  'channel-up': 'Channel up',
+  'all-down': 'All channels down',
+  'master-changed': 'Master status changed',
+  'write-held': 'Writes held',
+  'write-released': 'Held writes sent',
 };
 
 const SEVERITY_LABELS: Record<Severity, string> = { info: 'INFO', warning: 'WARNING', error: 'ERROR' };
