@@ -130,7 +130,12 @@ export class NodeRedProcess {
     const port = options.port ?? (await freePort());
     const p = new NodeRedProcess(options.name ?? `node-red:${port}`, userDir, port, options);
     p.prepare();
-    await p.launch();
+    try {
+      await p.launch();
+    } catch (err) {
+      await p.dispose(); // nothing left running behind a failed start
+      throw err;
+    }
     return p;
   }
 

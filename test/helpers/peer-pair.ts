@@ -83,10 +83,17 @@ export async function startPair(timing: PairTiming, opts: { broker?: Mosquitto; 
   const flowA = pairFlow(`http://127.0.0.1:${toB.port}`, 'primary', timing, brokerA ? `mqtt://127.0.0.1:${brokerA.port}` : undefined);
   const flowB = pairFlow(`http://127.0.0.1:${toA.port}`, 'standby', timing, opts.broker?.url);
   const credentials = { [IDS.link]: { secret: SECRET } };
-  const [a, b] = await Promise.all([
+  const started = await Promise.allSettled([
     NodeRedProcess.start({ name: 'a', port: portA, flows: flowA, credentials, env: opts.envA }),
     NodeRedProcess.start({ name: 'b', port: portB, flows: flowB, credentials, env: opts.envB }),
   ]);
+  if (started.some((r) => r.status === 'rejected')) {
+    // Leave nothing running behind a failed start.
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.dispose() : undefined)));
+    await Promise.all([toA.close(), toB.close(), brokerA?.close()]);
+    throw (started.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+  }
+  const [a, b] = started.map((r) => (r as PromiseFulfilledResult<NodeRedProcess>).value);
   return {
     a, b, toB, toA, brokerA, flowA, flowB,
     cutLink() {
