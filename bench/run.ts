@@ -8,6 +8,7 @@ import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
 import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
+import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
 
@@ -15,8 +16,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
     results.selector_cpu.push(...sel.cpu);
   }
 
+  if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
@@ -78,6 +81,10 @@ async function main(): Promise<void> {
     console.log('\nchannel-selector with node-red-contrib-modbus read nodes (ms; baseline = a read node without the selector, same run)');
     console.log(table(results.selector as unknown as Array<Record<string, unknown>>, ['fault', 'error_msgs', 'poll_ms', 'stale_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'counter_gap_ms', 'baseline_stall_ms']));
     console.log(table(results.selector_cpu as unknown as Array<Record<string, unknown>>, ['metric', 'messages', 'selector', 'by_hand', 'ratio', 'spread']));
+  }
+  if (results.peer.length) {
+    console.log('\npeer link (two Node-RED processes; ms from the instances\' duty histories; replication in this process)');
+    console.log(table(results.peer as unknown as Array<Record<string, unknown>>, ['case', 'witness', 'takeover_ms', 'dual_holder_ms', 'handback_ms', 'writes_replicated_per_s', 'replication_p99_ms', 'baseline_local_writes_per_s', 'ratio', 'note']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
