@@ -26,7 +26,7 @@ import {
   coerceNodeId,
 } from 'node-opcua';
 import { realClock, withTimeout } from '../core/clock';
-import type { BrowseEntry, ItemDescription } from '../core/driver';
+import { type BrowseEntry, DriverError, type ItemDescription } from '../core/driver';
 import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../core/types';
 import { browseChildren, describeNodes } from './opcua-browse';
 
@@ -330,7 +330,10 @@ export class OpcuaDriver implements EndpointDriver {
     conn.subscription = subscription;
     conn.publishingIntervalMs = publishingIntervalMs;
     subscription.on('raw_notification', (msg: NotificationMessage) => this.onNotification(conn, msg));
-    subscription.on('terminated', () => this.reportLost(conn, 'subscription terminated by the server', false));
+    // Only a subscription still in use: one this driver replaced (new item set) is terminated on purpose.
+    subscription.on('terminated', () => {
+      if (conn.subscription === subscription) this.reportLost(conn, 'subscription terminated by the server', false);
+    });
     // The server's own state: anything but Running(0) announces a shutdown (bumpless switch).
     const state = await subscription.monitor({ nodeId: SERVER_STATE, attributeId: AttributeIds.Value }, { samplingInterval: 0, queueSize: 1 }, TimestampsToReturn.Neither);
     state.on('changed', (dv: DataValue) => {
@@ -394,7 +397,7 @@ export class OpcuaDriver implements EndpointDriver {
         { nodeId: item, attributeId: AttributeIds.DataType },
         { nodeId: item, attributeId: AttributeIds.ValueRank },
       ]);
-      if (!dt.statusCode.isGood()) throw new Error(`write to ${item} refused: ${dt.statusCode.name}`);
+      if (!dt.statusCode.isGood()) throw new DriverError(`write to ${item} refused: ${dt.statusCode.name}`, dt.statusCode.name);
       const typeId = dt.value.value as { namespace: number; value: number };
       const dataType = typeId && typeId.namespace === 0 && typeof typeId.value === 'number' && DataType[typeId.value] !== undefined ? (typeId.value as DataType) : DataType.Variant;
       type = { dataType, isArray: typeof rank.value?.value === 'number' && (rank.value.value as number) >= 1 };
@@ -402,7 +405,7 @@ export class OpcuaDriver implements EndpointDriver {
     }
     const variant = type.dataType === DataType.Variant ? new Variant({ dataType: guessType(value), value }) : coerceForWrite(item, value, type.dataType, type.isArray);
     const status = await conn.session.write({ nodeId: item, attributeId: AttributeIds.Value, value: { value: variant } });
-    if (!status.isGood()) throw new Error(`write to ${item} refused: ${status.name}`);
+    if (!status.isGood()) throw new DriverError(`write to ${item} refused: ${status.name}`, status.name);
   }
 
   async describe(items: string[]): Promise<ItemDescription[]> {
