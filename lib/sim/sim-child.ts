@@ -2,7 +2,7 @@
 // commands arrive over IPC. The process exits when its parent goes away, never orphaned.
 import { OpcuaSimulator, type SimulatorOptions } from './opcua-simulator';
 
-export type SimCommand = 'stop' | 'start' | 'setServiceLevel' | 'setLinkOk' | 'freeze' | 'stall' | 'getSetpoint' | 'getWrites';
+export type SimCommand = 'stop' | 'start' | 'setServiceLevel' | 'setLinkOk' | 'freeze' | 'stall' | 'getSetpoint' | 'getWrites' | 'monitoredItems';
 
 interface Request {
   id: number;
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
           break;
         case 'getWrites':
           result = sim.writes;
+          break;
+        case 'monitoredItems':
+          result = sim.monitoredItemCounts();
           break;
         default:
           throw new Error(`unknown simulator command ${String(req.command)}`);
