@@ -43,7 +43,12 @@ export = function registerGatewayExpose(RED: RedAPI): void {
     const mirrorRoots = lines(def.mirrorRoots);
     const mirrorDepth = numberProp(def, 'mirrorDepth', 3);
     const maxNodes = numberProp(def, 'maxNodes', 5000);
-    const setStatus = statusSetter(node);
+    const setChanged = statusSetter(node);
+    let current: NodeStatus = {};
+    const setStatus = (s: NodeStatus) => {
+      current = s;
+      setChanged(s);
+    };
 
     const problems: string[] = [];
     if (!gatewayNode) problems.push(t('gateway-expose.errors.noGateway'));
@@ -90,11 +95,11 @@ export = function registerGatewayExpose(RED: RedAPI): void {
       else if (mine?.state === 'waiting' || mine?.state === 'building') status = { fill: 'yellow', shape: 'ring', text: shorten(`${mine.state}: ${mine.health}`) };
       else if (cls === 'maintenance') status = { fill: 'blue', shape: 'dot', text: t('gateway-expose.status.maintenance', { summary }) };
       else if (cls === 'no data') status = { fill: 'red', shape: 'dot', text: shorten(`${summary} · ${mine?.health ?? ''}`) };
-      else if (info.acceptAllCertificates) status = { fill: 'yellow', shape: 'dot', text: shorten(`${summary} · ${t('gateway-expose.status.acceptAll')}`) };
+      else if (info.acceptAllCertificates) status = { fill: 'yellow', shape: 'dot', text: shorten(`${t('gateway-expose.status.acceptAll')} · ${summary}`, 64) };
       else if (cls === 'degraded' || (mine?.problems.length ?? 0) > 0) status = { fill: 'yellow', shape: 'dot', text: shorten(`${summary}${mine?.problems.length ? ` · ${t('gateway-expose.status.problems', { count: mine.problems.length })}` : ''}`) };
       else status = { fill: 'green', shape: 'dot', text: summary };
       setStatus(status);
-      const payload = { serviceLevel: level, serviceLevelClass: cls, maintenance: state.maintenance, sessions: state.sessions, clientItems: state.clientItems, upstreamItems: state.upstreamItems, endpointUrl: info.endpointUrl, pair: mine };
+      const payload = { serviceLevel: level, serviceLevelClass: cls, maintenance: state.maintenance, sessions: state.sessions, clientItems: state.clientItems, upstreamItems: state.upstreamItems, endpointUrl: info.endpointUrl, acceptAllCertificates: info.acceptAllCertificates, pair: mine };
       const key = JSON.stringify(payload);
       if (key !== lastSent) {
         lastSent = key;
@@ -137,8 +142,10 @@ export = function registerGatewayExpose(RED: RedAPI): void {
         return;
       }
       if (topic === 'status') {
+        // The state out again, and the status shown again (an editor opened meanwhile).
         lastSent = '';
         show(gateway.state(), gatewayNode.info());
+        node.status(current);
         send(null);
         return done();
       }

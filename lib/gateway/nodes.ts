@@ -26,10 +26,14 @@ export interface AccessRights {
   anonymousWrite: boolean;
 }
 
-/** Role permissions of an exposed variable: everyone reads; Operators (users allowed to write) write. */
+/**
+ * Role permissions of an exposed variable: everyone reads; Operators (users allowed to write) write.
+ * A read-only gateway or item is a matter of the access level (BadNotWritable for everyone), not of
+ * who asks (BadUserAccessDenied).
+ */
 export function rolePermissions(rights: AccessRights) {
   const read = PermissionFlag.Browse | PermissionFlag.Read | PermissionFlag.ReadRolePermissions;
-  const write = rights.readOnly ? 0 : PermissionFlag.Write;
+  const write = PermissionFlag.Write;
   return [
     { roleId: resolveNodeId(WellKnownRoles.Anonymous), permissions: read | (rights.anonymousWrite ? write : 0) },
     { roleId: resolveNodeId(WellKnownRoles.AuthenticatedUser), permissions: read },
