@@ -18,7 +18,7 @@ import { Concentrator } from './concentrator';
 import { walkMirror } from './mirror';
 import type { GatewaySource, PairHealth, SourceChange } from './pair-source';
 import { statusOfError } from './pair-source';
-import { dataTypeOf, fromVariant, publish, statusCode, toDataValue } from './values';
+import { dataTypeOf, fromVariant, publish, settle, statusCode, toDataValue } from './values';
 import type { GatewayHost } from './host';
 
 export interface ExposedItem {
@@ -52,11 +52,15 @@ interface GatewayVar {
   lastData?: number;
   /** Marked BadNoCommunication while no channel served; refreshed when one serves again. */
   stale: boolean;
+  /** Reads waiting for the first value of a new upstream item (a new client's initial value). */
+  waiting: Array<(dv: DataValue) => void>;
 }
 
 const DESCRIBE_CHUNK = 1000;
 const READ_CHUNK = 500;
 const RETRY_MS = 5000;
+/** How long a new client's initial value waits for the new upstream item before a one-shot read. */
+const FIRST_VALUE_WAIT_MS = 3000;
 
 export class PairExposure {
   readonly alias: string;
@@ -128,6 +132,7 @@ export class PairExposure {
     this.concentrator.close();
     this.source.close?.();
     for (const cbs of this.pendingReads.values()) for (const cb of cbs) cb(new Error('the pair is no longer exposed'));
+    for (const v of this.vars.values()) for (const w of v.waiting.splice(0)) w((v.variable as unknown as { $dataValue: DataValue }).$dataValue);
     this.pendingReads.clear();
     // Kept a moment: a redeployed exposure takes its nodes over, and clients' monitored items stay.
     for (const node of this.created.reverse()) this.host.retire(node);
@@ -222,7 +227,7 @@ export class PairExposure {
         readable: d.readable,
         writable: d.writable,
       });
-      const gv: GatewayVar = { item: d.id, variable, dataType: dataTypeOf(d.dataType), isArray: d.valueRank >= 0 || (d.arrayDimensions?.length ?? 0) > 0, stale: false };
+      const gv: GatewayVar = { item: d.id, variable, dataType: dataTypeOf(d.dataType), isArray: d.valueRank >= 0 || (d.arrayDimensions?.length ?? 0) > 0, stale: false, waiting: [] };
       this.vars.set(d.id, gv);
       this.created.push(variable);
       this.bind(gv);
@@ -281,13 +286,37 @@ export class PairExposure {
   private refresh(gv: GatewayVar, callback: (err: Error | null, dv?: DataValue) => void): void {
     const current = (gv.variable as unknown as { $dataValue: DataValue }).$dataValue;
     if (this.isLive(gv) || this.disposed) return callback(null, current);
+    if (this.concentrator.clients(gv.item) > 0 && this.serving) {
+      // A client's new monitored item: its initial value is the upstream item's first one, so the
+      // changes after it reach the client without a hole (a one-shot read now would leave one
+      // until the upstream item reports). Bounded: a silent item falls back to a read.
+      let answered = false;
+      const answer = (dv: DataValue) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        callback(null, dv);
+      };
+      const timer = setTimeout(() => {
+        gv.waiting = gv.waiting.filter((w) => w !== answer);
+        this.readNow(gv, answer);
+      }, FIRST_VALUE_WAIT_MS);
+      timer.unref?.();
+      gv.waiting.push(answer);
+      return;
+    }
+    this.readNow(gv, (dv) => callback(null, dv));
+  }
+
+  /** A one-shot upstream read (batched); live data that came meanwhile wins. */
+  private readNow(gv: GatewayVar, callback: (dv: DataValue) => void): void {
     this.readLater(gv.item, (result) => {
-      // Live data that came meanwhile is newer than this read.
-      if (this.isLive(gv)) return callback(null, (gv.variable as unknown as { $dataValue: DataValue }).$dataValue);
+      const current = (gv.variable as unknown as { $dataValue: DataValue }).$dataValue;
+      if (this.isLive(gv)) return callback(current);
       if (result instanceof Error) {
-        return callback(null, new DataValue({ value: current?.value, statusCode: statusCode(statusOfError(result)), sourceTimestamp: current?.sourceTimestamp, serverTimestamp: new Date() }));
+        return callback(new DataValue({ value: current?.value, statusCode: statusCode(statusOfError(result)), sourceTimestamp: current?.sourceTimestamp, serverTimestamp: new Date() }));
       }
-      callback(null, toDataValue(result, gv.dataType, gv.isArray));
+      callback(toDataValue(result, gv.dataType, gv.isArray));
     });
   }
 
@@ -321,7 +350,17 @@ export class PairExposure {
       if (!gv) continue;
       gv.lastData = now;
       gv.stale = false;
-      publish(gv.variable, toDataValue(c, gv.dataType, gv.isArray));
+      const dv = toDataValue(c, gv.dataType, gv.isArray);
+      if (gv.waiting.length > 0) {
+        // The first value of a new upstream item: it is the waiting clients' initial value (and
+        // only that: notified as a change too, it would reach them twice).
+        const waiting = gv.waiting;
+        gv.waiting = [];
+        if (settle(gv.variable, dv)) for (const w of waiting) w(dv);
+        else for (const w of waiting) w((gv.variable as unknown as { $dataValue: DataValue }).$dataValue);
+        continue;
+      }
+      publish(gv.variable, dv);
     }
   }
 

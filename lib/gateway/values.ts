@@ -87,6 +87,21 @@ function stamp(ms: number | undefined): Date | null {
   return ms === undefined ? null : new Date(ms);
 }
 
+/**
+ * Makes a DataValue the variable's value without notifying its monitored items: the value a read
+ * waiting for it answers with (the read's callers record it). False when it does not fit the type.
+ */
+export function settle(variable: UAVariable, dataValue: DataValue): boolean {
+  const v = variable as unknown as InternalVariable & { $dataValue: DataValue };
+  try {
+    if (dataValue.value.dataType !== DataType.Null) v.verifyVariantCompatibility(dataValue.value);
+    v.$dataValue = dataValue;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface InternalVariable {
   _internal_set_dataValue(dataValue: DataValue, indexRange?: unknown): void;
   verifyVariantCompatibility(v: Variant): void;

@@ -22,8 +22,13 @@ const gatewayModule = require('../../nodes/redundancy-gateway');
 const exposeModule = require('../../nodes/gateway-expose');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Pings answer within this even on a loaded machine; hot mode detects a silent primary from the data streams first. */
-const PING = 800;
+/**
+ * Pings answer within this even on a loaded machine (the gateway, the runtime and 2 000 client
+ * monitored items share this process); hot mode notices a silent primary from the data streams first.
+ */
+const PING = 2000;
+/** A failover is decided within ping interval + timeout; room for a loaded machine on top. */
+const FAILOVER_MS = 2 * PING + 5000;
 const HOLD_OFF = 1500;
 const BULK = 100;
 /** The gateway's namespace is the first one it registers: ns=2 (after the server's own ns=1). */
@@ -32,7 +37,7 @@ const node = (id: string) => `${NS};s=line1/${id}`;
 const SERVICE_LEVEL = 'i=2267';
 
 describe('gateway: one OPC UA server for a redundant pair, as a separate client sees it', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
   let userDir: string;
   let pPort: number;
   let primary: SimulatorProcess;
@@ -50,8 +55,8 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
 
   let sPort: number;
   // Both servers in processes of their own: a real crash, and the gateway's process measured alone.
-  // Bulk items change every 500 ms: 20 clients × 100 items is 4 000 notifications/s, not 20 000.
-  const spawnSim = (port: number, proxy: FaultProxy, name: string) => SimulatorProcess.spawn({ port, name, counterPeriodMs: 100, bulkItems: BULK, bulkPeriodMs: 500, advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(port))] });
+  // Bulk items change every second: 20 clients × 100 items is 2 000 notifications/s, not 20 000.
+  const spawnSim = (port: number, proxy: FaultProxy, name: string) => SimulatorProcess.spawn({ port, name, counterPeriodMs: 100, bulkItems: BULK, bulkPeriodMs: 1000, advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(port))] });
   const spawnPrimary = () => spawnSim(pPort, pProxy, 'gw-primary');
   const serviceLevel = async () => (await clients.read(anon, [SERVICE_LEVEL]))[0].value as number;
   const counterValues = async () => (await clients.received(watcher, node(SIM_ITEMS.counter))).filter((r) => r.status === 'Good').map((r) => r.value as number);
@@ -163,7 +168,7 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
     assert.ok(statuses.every((list) => list.every((s) => s === 'Good')), 'every monitored item created');
     await waitFor(() => gateway.state().clientItems === 20 * BULK, 10_000, '2000 client monitored items', () => gateway.state());
     // Every client gets values, from one upstream item per node on each server (hot: both report).
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     for (const s of sessions) {
       while (Object.values(await clients.counts(s)).filter((n) => n >= 2).length < BULK) {
         assert.ok(Date.now() < deadline, `client ${s} receives every item: ${JSON.stringify(await clients.counts(s))}`);
@@ -180,7 +185,7 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
     const oneLeft = await secondaryCounts();
     assert.deepEqual(bulk.map((id) => oneLeft[id] ?? 0), bulk.map(() => 1), 'one client left: still one per node');
     await clients.close(sessions[0]);
-    const deadline2 = Date.now() + 10_000;
+    const deadline2 = Date.now() + 20_000;
     for (;;) {
       const [p, q] = [await primaryCounts(), await secondaryCounts()];
       if (bulk.every((id) => !p[id] && !q[id])) break;
@@ -192,13 +197,13 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
   it('crash of the primary: the client keeps its session and subscription, the counter has no hole, writes go to the secondary, ServiceLevel degraded', async function () {
     assert.deepEqual(await clients.subscribe(watcher, [node(SIM_ITEMS.counter)], 0, 1000), ['Good']);
     const before = await clients.info(watcher);
-    await waitFor(() => gateway.serviceLevel === 255, 5000, 'ServiceLevel healthy');
+    await waitFor(() => gateway.serviceLevel === 255, FAILOVER_MS, 'ServiceLevel healthy', () => pair.status());
     assert.equal(await serviceLevel(), 255);
     await sleep(1000);
     await primary.kill('SIGKILL');
-    await waitFor(() => pair.getActive() === 'secondary', 5000, 'failover to the secondary', () => pair.status());
+    await waitFor(() => pair.getActive() === 'secondary', FAILOVER_MS, 'failover to the secondary', () => pair.status());
     const n = (await counterValues()).length;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while ((await counterValues()).length < n + 10) {
       assert.ok(Date.now() < deadline, 'values keep coming after the failover');
       await sleep(100);
@@ -217,8 +222,8 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
 
   it('the primary returns: after the hold-off the pair is on it again, ServiceLevel healthy, still no hole', async function () {
     primary = await spawnPrimary();
-    await waitFor(() => pair.getActive() === 'primary', HOLD_OFF + 10_000, 'promotion back to the primary', () => pair.status());
-    await waitFor(() => gateway.serviceLevel === 255, 5000, 'ServiceLevel healthy again');
+    await waitFor(() => pair.getActive() === 'primary', HOLD_OFF + FAILOVER_MS + 10_000, 'promotion back to the primary', () => pair.status());
+    await waitFor(() => gateway.serviceLevel === 255, FAILOVER_MS, 'ServiceLevel healthy again');
     assert.equal(await serviceLevel(), 255);
     await sleep(600);
     const values = (await counterValues()).slice(3);
@@ -229,8 +234,8 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
   it('blackhole of the primary: the client sees nothing but values, without a hole', async function () {
     const n = (await counterValues()).length;
     pProxy.setMode('blackhole');
-    await waitFor(() => pair.getActive() === 'secondary', 5000, 'failover on the silent link', () => pair.status());
-    const deadline = Date.now() + 5000;
+    await waitFor(() => pair.getActive() === 'secondary', FAILOVER_MS, 'failover on the silent link', () => pair.status());
+    const deadline = Date.now() + 10_000;
     while ((await counterValues()).length < n + 15) {
       assert.ok(Date.now() < deadline, 'values keep coming');
       await sleep(100);
@@ -244,16 +249,21 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
   it('no server usable: ServiceLevel 1 (NoData) and the values say BadNoCommunication; data again when a server returns', async function () {
     await primary.kill('SIGKILL');
     await secondary.kill('SIGKILL');
-    await waitFor(() => gateway.serviceLevel === 1, 5000, 'ServiceLevel NoData', () => ({ pair: pair.status(), gw: gateway.state() }));
+    await waitFor(() => gateway.serviceLevel === 1, FAILOVER_MS, 'ServiceLevel NoData', () => ({ pair: pair.status(), gw: gateway.state() }));
     assert.equal(await serviceLevel(), 1);
-    const received = await clients.received(watcher, node(SIM_ITEMS.counter));
-    assert.equal(received[received.length - 1].status, 'BadNoCommunication', 'the subscription says so');
+    let received = await clients.received(watcher, node(SIM_ITEMS.counter));
+    const until = Date.now() + 5000;
+    while (received[received.length - 1].status !== 'BadNoCommunication') {
+      assert.ok(Date.now() < until, `the subscription says so: ${JSON.stringify(received.slice(-3))}`);
+      await sleep(100);
+      received = await clients.received(watcher, node(SIM_ITEMS.counter));
+    }
     assert.equal((await clients.read(anon, [node(SIM_ITEMS.counter)]))[0].status, 'BadNoCommunication', 'a read says so');
     assert.equal(await clients.write(operator, node(SIM_ITEMS.setpoint), 1, 'Double'), 'BadNoCommunication', 'a write says so');
     secondary = await spawnSim(sPort, sProxy, 'gw-secondary');
-    await waitFor(() => pair.getActive() === 'secondary', 10_000, 'the secondary serving again', () => pair.status());
+    await waitFor(() => pair.getActive() === 'secondary', FAILOVER_MS + 10_000, 'the secondary serving again', () => pair.status());
     const n = received.length;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while (true) {
       const r = await clients.received(watcher, node(SIM_ITEMS.counter));
       if (r.length > n + 3 && r[r.length - 1].status === 'Good') break;
@@ -267,10 +277,10 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
 
   it('maintenance (a message in): ServiceLevel 0 while on', async function () {
     helper.getNode('expose').receive({ topic: 'maintenance', payload: true });
-    await waitFor(() => gateway.serviceLevel === 0, 2000, 'ServiceLevel 0');
+    await waitFor(() => gateway.serviceLevel === 0, 5000, 'ServiceLevel 0');
     assert.equal(await serviceLevel(), 0);
     helper.getNode('expose').receive({ topic: 'maintenance', payload: false });
-    await waitFor(() => gateway.serviceLevel > 1, 2000, 'ServiceLevel back');
+    await waitFor(() => gateway.serviceLevel > 1, 5000, 'ServiceLevel back', () => pair.status());
   });
 
   it('bad input gets the proper status code and the runtime keeps running', async function () {
