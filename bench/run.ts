@@ -8,13 +8,14 @@ import { runLogBench } from './log-cost';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
+import { type GatewayRow, runGatewayBench } from './gateway';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; gateway: GatewayRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], gateway: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
 
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
 
+  if (!only || only === 'gateway') results.gateway.push(...(await runGatewayBench(quick)));
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
@@ -56,6 +59,10 @@ async function main(): Promise<void> {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
     console.log(table(rows.map((r) => ({ metric: r.metric, case: r.condition ?? `max ${r.max_events}`, value: r.value ?? r.condition_switch_ms })), ['metric', 'case', 'value']));
+  }
+  if (results.gateway.length) {
+    console.log('\ngateway (clients × items changing every sampling_ms; added = gateway minus direct clients in the same run; CPU per 100 000 changes delivered: gateway process, baseline = the server serving the clients directly)');
+    console.log(table(results.gateway as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p99_added_ms', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

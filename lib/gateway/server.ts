@@ -5,11 +5,13 @@
 import { EventEmitter } from 'node:events';
 import {
   DataType,
+  DataValue,
   type MonitoredItem,
   type Namespace,
   OPCUAServer,
   RegisterServerMethod,
   type ServerSession,
+  StatusCode,
   type Subscription,
   type UAObject,
   type UAVariable,
@@ -62,6 +64,24 @@ export interface GatewayState {
 export interface GatewayEvents {
   state: [GatewayState];
   error: [Error];
+}
+
+/**
+ * A client whose queue overflows gets the Overflow bit on its own copy of the value. node-opcua sets
+ * it on the DataValue in the queue, which every client of a variable shares, and asserts the status
+ * is Good first: the second overflowing client (or any upstream status other than Good) would stop
+ * the process.
+ */
+function guardOverflow(item: MonitoredItem): void {
+  (item as unknown as { _setOverflowBit(n: { value?: DataValue }): void })._setOverflowBit = function (this: { $subscription?: { subscriptionDiagnostics?: { monitoringQueueOverflowCount: number } } }, notification: { value?: DataValue }) {
+    if (notification.value instanceof DataValue) {
+      const copy = notification.value.clone();
+      copy.statusCode = StatusCode.makeStatusCode(copy.statusCode, 'Overflow | InfoTypeDataValue');
+      notification.value = copy;
+    }
+    const diagnostics = this.$subscription?.subscriptionDiagnostics;
+    if (diagnostics) diagnostics.monitoringQueueOverflowCount++;
+  };
 }
 
 export function defaultApplicationUri(applicationName: string): string {
@@ -258,6 +278,7 @@ export class GatewayServer extends EventEmitter<GatewayEvents> implements Gatewa
       items = new Map();
       this.monitored.set(variable, items);
     }
+    guardOverflow(item);
     const binding = this.bindings.get(variable);
     items.set(item, binding ? binding.exposure.concentrator.acquire(binding.item, item.samplingInterval) : undefined);
     this.queueState();

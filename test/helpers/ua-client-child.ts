@@ -43,6 +43,9 @@ interface Client {
 }
 
 const clients = new Map<number, Client>();
+
+/** Benchmark counters: changes received per client, and delays (receipt − source timestamp) while sampling. */
+const bench = { counts: new Map<number, number>(), delays: [] as number[], sampling: false };
 let nextId = 0;
 
 async function connect(o: ConnectOptions): Promise<number> {
@@ -149,6 +152,28 @@ const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown
     c.subscription = undefined;
     c.items.clear();
     return null;
+  },
+  /** Benchmark: monitored items that only count changes and, while sampling, record their delay. */
+  benchSubscribe: async (a) => {
+    const id = Number(a.client);
+    const c = get(id);
+    const nodeIds = a.nodeIds as string[];
+    c.subscription ??= await c.session.createSubscription2({ requestedPublishingInterval: Number(a.publishingInterval ?? 100), requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1 });
+    bench.counts.set(id, 0);
+    const group = await c.subscription.monitorItems(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })), { samplingInterval: Number(a.samplingInterval ?? 0), queueSize: 10, discardOldest: true }, TimestampsToReturn.Both);
+    group.on('changed', (_item: unknown, dv: DataValue) => {
+      bench.counts.set(id, (bench.counts.get(id) ?? 0) + 1);
+      if (bench.sampling && dv.sourceTimestamp) bench.delays.push(Date.now() - dv.sourceTimestamp.getTime());
+    });
+    return group.monitoredItems.filter((m) => (m as unknown as { statusCode?: { isGood(): boolean } }).statusCode?.isGood() !== false).length;
+  },
+  /** Starts (or ends) a measuring window: counts so far, and the delays of the window that ends. */
+  benchWindow: async (a) => {
+    const counts = Object.fromEntries(bench.counts);
+    const delays = bench.delays;
+    bench.delays = [];
+    bench.sampling = a.sampling === true;
+    return { counts, delays };
   },
   info: async (a) => {
     const c = get(Number(a.client));

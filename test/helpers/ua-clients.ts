@@ -96,6 +96,16 @@ export class UaClientProcess {
     return this.call<void>('unsubscribe', { client });
   }
 
+  /** Benchmark monitored items (count and delay only); resolves with how many were created. */
+  benchSubscribe(client: number, nodeIds: string[], samplingInterval = 0, publishingInterval = 100): Promise<number> {
+    return this.call<number>('benchSubscribe', { client, nodeIds, samplingInterval, publishingInterval });
+  }
+
+  /** Changes counted per client so far, the delays since the last call; `sampling` starts recording delays. */
+  benchWindow(sampling: boolean): Promise<{ counts: Record<string, number>; delays: number[] }> {
+    return this.call('benchWindow', { sampling });
+  }
+
   info(client: number) {
     return this.call<{ sessionId: string; subscriptionId?: number; broken: string[] }>('info', { client });
   }
