@@ -160,6 +160,8 @@ interface Connection {
   byHandle: Map<number, string>;
   lost: boolean;
   closing: boolean;
+  /** A CreateSubscription under way: the session is closed only after it (node-opcua asserts a live session when it starts). */
+  creating?: Promise<unknown>;
 }
 
 export class OpcuaDriver implements EndpointDriver {
@@ -247,6 +249,8 @@ export class OpcuaDriver implements EndpointDriver {
     this.conn = undefined;
     if (!conn) return;
     conn.closing = true;
+    // node-opcua throws (uncaught) when a subscription it created starts on a session closed meanwhile.
+    if (conn.creating) await withTimeout(realClock, conn.creating.catch(() => undefined), 1000, 'create timeout').catch(() => undefined);
     // A polite close, bounded: on a dead link the answers never come.
     const limit = Math.min(1000, this.opts.pingTimeoutMs + 200);
     if (!conn.lost) {
@@ -319,13 +323,17 @@ export class OpcuaDriver implements EndpointDriver {
   private async createSubscription(conn: Connection, publishingIntervalMs: number): Promise<void> {
     // Keep-alives at least every ping interval so a silent subscription is telling.
     const keepAlive = Math.max(2, Math.ceil(this.opts.pingIntervalMs / publishingIntervalMs));
-    const subscription = await conn.session.createSubscription2({
+    const creating = conn.session.createSubscription2({
       requestedPublishingInterval: publishingIntervalMs,
       requestedMaxKeepAliveCount: keepAlive,
       requestedLifetimeCount: Math.max(keepAlive * 10, Math.ceil(60_000 / publishingIntervalMs)),
       maxNotificationsPerPublish: 0,
       publishingEnabled: true,
       priority: 10,
+    });
+    conn.creating = creating;
+    const subscription = await creating.finally(() => {
+      if (conn.creating === creating) conn.creating = undefined;
     });
     conn.subscription = subscription;
     conn.publishingIntervalMs = publishingIntervalMs;

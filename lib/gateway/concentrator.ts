@@ -31,6 +31,7 @@ export class Concentrator {
   private seq = 0;
   private scheduled = false;
   private closed = false;
+  private frozen = false;
 
   constructor(
     private readonly upstream: UpstreamItems,
@@ -107,7 +108,7 @@ export class Concentrator {
   /** Applies pending changes now (tests, shutdown). */
   flush(): void {
     this.scheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.frozen) return;
     const items = [...this.dirty];
     this.dirty.clear();
     for (const item of items) {
@@ -126,6 +127,11 @@ export class Concentrator {
     }
   }
 
+  /** No more upstream changes until close(): the exposure is going, its clients' leases with it. */
+  freeze(): void {
+    this.frozen = true;
+  }
+
   /** Removes every upstream item of this concentrator (gateway closed or pair no longer exposed). */
   close(): void {
     if (this.closed) return;
@@ -140,7 +146,7 @@ export class Concentrator {
   }
 
   private touch(item: string): void {
-    if (this.closed) return;
+    if (this.closed || this.frozen) return;
     this.dirty.add(item);
     if (this.scheduled) return;
     this.scheduled = true;

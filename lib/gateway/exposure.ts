@@ -59,6 +59,13 @@ interface GatewayVar {
 const DESCRIBE_CHUNK = 1000;
 const READ_CHUNK = 500;
 const RETRY_MS = 5000;
+/**
+ * A gone exposure releases its upstream items this much later: on a full redeploy its pair stops
+ * meanwhile and nothing changes on connections being closed; on a redeploy of this node alone the
+ * successor (other owner names) has taken over what it needs.
+ */
+const RELEASE_DELAY_MS = 1000;
+let exposureSeq = 0;
 /** How long a new client's initial value waits for the new upstream item before a one-shot read. */
 const FIRST_VALUE_WAIT_MS = 3000;
 
@@ -88,7 +95,7 @@ export class PairExposure {
     private readonly onChange: () => void = () => undefined,
   ) {
     this.alias = config.alias;
-    this.concentrator = new Concentrator(source, `gateway:${host.id}:${config.alias}`);
+    this.concentrator = new Concentrator(source, `gateway:${host.id}:${config.alias}:${++exposureSeq}`);
   }
 
   /** Creates the alias folder and builds the items once a channel serves. */
@@ -128,9 +135,13 @@ export class PairExposure {
     clearTimeout(this.retryTimer);
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
+    this.concentrator.freeze();
     for (const v of this.vars.values()) this.host.unbind(v.variable);
-    this.concentrator.close();
-    this.source.close?.();
+    const release = setTimeout(() => {
+      this.concentrator.close();
+      this.source.close?.();
+    }, RELEASE_DELAY_MS);
+    release.unref?.();
     for (const cbs of this.pendingReads.values()) for (const cb of cbs) cb(new Error('the pair is no longer exposed'));
     for (const v of this.vars.values()) for (const w of v.waiting.splice(0)) w((v.variable as unknown as { $dataValue: DataValue }).$dataValue);
     this.pendingReads.clear();

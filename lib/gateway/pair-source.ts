@@ -100,8 +100,9 @@ export function healthOf(status: PairStatus): PairHealth {
 export const ANCHOR_ITEM: ItemSpec = { id: 'i=2259', samplingIntervalMs: 50 };
 
 /** The adapter over the engine's RedundantPair. `owner` names the gateway exposure using it. */
+let anchors = 0;
 export function pairSource(pair: RedundantPair, owner = 'gateway'): GatewaySource {
-  const anchor = `${owner}:anchor`;
+  const anchor = `${owner}:anchor:${++anchors}`;
   pair.setItems(anchor, [ANCHOR_ITEM]);
   return {
     close: () => pair.removeItems(anchor),

@@ -83,10 +83,10 @@ function get(id: number): Client {
   return c;
 }
 
-async function subscribe(id: number, nodeIds: string[], samplingInterval: number, queueSize: number): Promise<string[]> {
+async function subscribe(id: number, nodeIds: string[], samplingInterval: number, queueSize: number, publishingInterval = 50): Promise<string[]> {
   const c = get(id);
   if (!c.subscription) {
-    c.subscription = await c.session.createSubscription2({ requestedPublishingInterval: 50, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1 });
+    c.subscription = await c.session.createSubscription2({ requestedPublishingInterval: publishingInterval, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1 });
     c.subscription.on('terminated', () => c.broken.push('subscription terminated'));
   }
   const group = await c.subscription.monitorItems(
@@ -136,7 +136,7 @@ const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown
     const status = await get(Number(a.client)).session.write({ nodeId: String(a.nodeId), attributeId: AttributeIds.Value, value: { value: { dataType, arrayType: Array.isArray(a.value) ? VariantArrayType.Array : VariantArrayType.Scalar, value: a.value } } });
     return status.name;
   },
-  subscribe: async (a) => subscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.queueSize ?? 100)),
+  subscribe: async (a) => subscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.queueSize ?? 100), Number(a.publishingInterval ?? 50)),
   received: async (a) => {
     const c = get(Number(a.client));
     return c.items.get(String(a.nodeId))?.received ?? [];

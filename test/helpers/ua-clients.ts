@@ -80,8 +80,8 @@ export class UaClientProcess {
   }
 
   /** Monitored items (one subscription per client); resolves with each item's status. */
-  subscribe(client: number, nodeIds: string[], samplingInterval = 0, queueSize = 100): Promise<string[]> {
-    return this.call<string[]>('subscribe', { client, nodeIds, samplingInterval, queueSize });
+  subscribe(client: number, nodeIds: string[], samplingInterval = 0, queueSize = 100, publishingInterval = 50): Promise<string[]> {
+    return this.call<string[]>('subscribe', { client, nodeIds, samplingInterval, queueSize, publishingInterval });
   }
 
   received(client: number, nodeId: string): Promise<Received[]> {

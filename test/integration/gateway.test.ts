@@ -283,6 +283,20 @@ describe('gateway: one OPC UA server for a redundant pair, as a separate client 
     await waitFor(() => gateway.serviceLevel > 1, 5000, 'ServiceLevel back', () => pair.status());
   });
 
+  it('slow clients whose queues overflow get the Overflow bit on their own copy; the gateway keeps running', async function () {
+    const slow = [await clients.connect({ url }), await clients.connect({ url })];
+    // Queue of 2, published every 1.5 s, on a counter changing every 100 ms: both overflow.
+    for (const c of slow) assert.deepEqual(await clients.subscribe(c, [node(SIM_ITEMS.counter)], 0, 2, 1500), ['Good']);
+    for (const deadline = Date.now() + 10_000; ; await sleep(200)) {
+      const got = await Promise.all(slow.map((c) => clients.received(c, node(SIM_ITEMS.counter))));
+      if (got.every((r) => r.some((v) => /Overflow/.test(v.status)))) break;
+      assert.ok(Date.now() < deadline, `both slow clients see the Overflow bit: ${JSON.stringify(got.map((r) => r.slice(-3)))}`);
+    }
+    const [fast] = await clients.read(anon, [node(SIM_ITEMS.counter)]);
+    assert.equal(fast.status, 'Good', 'the value itself keeps its status for everyone else');
+    for (const c of slow) await clients.close(c);
+  });
+
   it('bad input gets the proper status code and the runtime keeps running', async function () {
     assert.deepEqual(await clients.subscribe(anon, [`${NS};s=line1/ns=1;s=Simulation.NotExposed`, 'ns=2;s=elsewhere']), ['BadNodeIdUnknown', 'BadNodeIdUnknown']);
     assert.equal(await clients.write(operator, `${NS};s=line1/ns=1;s=Nope`, 1, 'Double'), 'BadNodeIdUnknown');

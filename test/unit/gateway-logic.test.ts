@@ -81,6 +81,18 @@ describe('request concentrator', function () {
     assert.deepEqual(up.calls, []);
   });
 
+  it('frozen (the exposure is going): clients leaving change nothing upstream until close removes everything', function () {
+    const { up, c, turn } = rig();
+    const l = c.acquire('a', 0);
+    turn();
+    c.freeze();
+    c.release(l);
+    turn();
+    assert.deepEqual(up.calls, ['set gw:a 0']);
+    c.close();
+    assert.deepEqual(up.calls, ['set gw:a 0', 'remove gw:a']);
+  });
+
   it('knows since when an item is monitored (the cached value is live only after that); close removes everything', function () {
     const { up, c, turn, tick } = rig();
     c.acquire('a', 0);
