@@ -11,13 +11,14 @@ import { startNodeRed } from './node-red-embed';
 import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
+import { type GatewayRow, runGatewayBench } from './gateway';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [], gateway: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
 
   if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
 
+  if (!only || only === 'gateway') results.gateway.push(...(await runGatewayBench(quick)));
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
@@ -85,6 +88,10 @@ async function main(): Promise<void> {
   if (results.peer.length) {
     console.log('\npeer link (two Node-RED processes; ms from the instances\' duty histories; replication in this process)');
     console.log(table(results.peer as unknown as Array<Record<string, unknown>>, ['case', 'witness', 'takeover_ms', 'dual_holder_ms', 'handback_ms', 'writes_replicated_per_s', 'replication_p99_ms', 'baseline_local_writes_per_s', 'ratio', 'note']));
+  }
+  if (results.gateway.length) {
+    console.log('\ngateway (clients × items changing every sampling_ms; added = gateway minus direct clients in the same run; CPU per 100 000 changes delivered: gateway process, baseline = the server serving the clients directly)');
+    console.log(table(results.gateway as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p99_added_ms', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

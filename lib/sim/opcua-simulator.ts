@@ -245,6 +245,24 @@ export class OpcuaSimulator {
     this.lastCounterTick = undefined;
   }
 
+  /**
+   * Monitored items on this server's nodes by node id (every session and subscription): what a
+   * gateway in front of it costs, counted where it is spent.
+   */
+  monitoredItemCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const sessions = (this.server?.engine as unknown as { _sessions?: Record<string, { publishEngine?: { subscriptions: Array<{ monitoredItems: Map<number, { itemToMonitor: { nodeId: { toString(): string } } }> }> } }> })?._sessions ?? {};
+    for (const session of Object.values(sessions)) {
+      for (const sub of session.publishEngine?.subscriptions ?? []) {
+        for (const m of sub.monitoredItems.values()) {
+          const id = m.itemToMonitor.nodeId.toString();
+          counts[id] = (counts[id] ?? 0) + 1;
+        }
+      }
+    }
+    return counts;
+  }
+
   setServiceLevel(level: number): void {
     if (!Number.isInteger(level) || level < 0 || level > 255) throw new Error(`ServiceLevel must be an integer 0..255 (got ${level})`);
     this.serviceLevel = level;

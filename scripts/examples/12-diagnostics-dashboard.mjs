@@ -1,5 +1,5 @@
 // Example 12, the `npm start` demo: a hot pair, diagnostics to e-mail and a Dashboard 2.0 page.
-import { ITEMS, comment, debug, email, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
+import { ITEMS, comment, debug, email, expose, gateway, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
 
 export const file = '12 - Diagnostics to e-mail and dashboard';
 export const flow = () => demo(4840, 4841);
@@ -61,6 +61,13 @@ function demo(pPort = 4840, sPort = 4841) {
     button(gControl, 380, 560, 'Automatic', 'auto', 7, cond.id),
     simP, simS,
     base, theme, page, gPair, gControl, gValues, gEvents,
+    ...demoGateway(t, p),
   ];
 }
 
+/** The pair as one OPC UA server for any client: opc.tcp://localhost:5012/UA/Redundancy, folder "demo". */
+function demoGateway(t, p) {
+  const gw = gateway('demo-gateway', 5012);
+  const items = [{ id: ITEMS.counter, name: 'Counter' }, { id: ITEMS.sine, name: 'Sine' }, { id: ITEMS.randomWalk, name: 'RandomWalk' }, { id: ITEMS.setpoint, name: 'Setpoint' }];
+  return [gw, expose(t.id, 380, 360, gw.id, p.id, 'demo', items, [])];
+}

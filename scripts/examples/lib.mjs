@@ -107,3 +107,17 @@ export function modeExample(number, mode, pPort, sPort, text) {
   ];
 }
 
+
+/** A redundancy-gateway config node (anonymous reads; writes need a user, see its dialog). */
+export function gateway(name, port, extra = {}) {
+  return {
+    id: id('gw'), type: 'redundancy-gateway', name, port, hostname: '', resourcePath: '/UA/Redundancy', applicationName: name, applicationUri: '',
+    modeNone: true, modeSign: false, modeSignAndEncrypt: true, policyBasic256Sha256: true, policyAes128: true, policyAes256: true,
+    allowAnonymous: true, anonymousWrite: false, readOnly: false, users: [], acceptAll: false, maxSessions: 100, redundancy: 'None', rank: 1, peers: [], ...extra,
+  };
+}
+
+/** A gateway-expose node: a pair under its alias in a gateway. */
+export function expose(z, x, y, gatewayId, pairId, alias, items, wires, extra = {}) {
+  return { id: id('gwx'), type: 'gateway-expose', z, name: '', gateway: gatewayId, pair: pairId, alias, items, mirrorRoots: '', mirrorDepth: 3, maxNodes: 5000, x, y, wires: [wires], ...extra };
+}

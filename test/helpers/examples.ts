@@ -1,5 +1,5 @@
-// Example flows as tests load them: their embedded simulators (and every URL naming them) moved to
-// free ports, so examples and tests never collide with each other or with a running demo.
+// Example flows as tests load them: their embedded simulators and gateways (and every URL naming
+// them) moved to free ports, so examples and tests never collide with each other or with a running demo.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports';
@@ -14,7 +14,8 @@ export function readExample(file: string): FlowNode[] {
 
 export async function onFreePorts(flow: FlowNode[]): Promise<FlowNode[]> {
   const ports = new Map<number, number>();
-  for (const n of flow) if (n.type === 'opcua-simulator') ports.set(Number(n.port), await freePort());
+  const listening = new Set(['opcua-simulator', 'redundancy-gateway']);
+  for (const n of flow) if (listening.has(n.type as string)) ports.set(Number(n.port), await freePort());
   const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
-  return (JSON.parse(text) as FlowNode[]).map((n) => (n.type === 'opcua-simulator' ? { ...n, port: ports.get(Number(n.port)) } : n));
+  return (JSON.parse(text) as FlowNode[]).map((n) => (listening.has(n.type as string) ? { ...n, port: ports.get(Number(n.port)) } : n));
 }
