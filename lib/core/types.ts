@@ -139,13 +139,26 @@ export type RedundancyEventKind =
   | 'write-redirected'
   | 'condition-fired'
   | 'condition-cleared'
-  | 'item-error';
+  | 'item-error'
+  // alarm-sync (lib/alarm) and trend-backfill (lib/trend)
+  | 'alarm-caught-up'
+  | 'alarm-acks-delivered'
+  | 'alarm-sync-failed'
+  | 'alarm-actions-taken-over'
+  | 'backfill-started'
+  | 'backfill-progress'
+  | 'backfill-complete'
+  | 'backfill-deferred'
+  | 'trend-gap-both'
+  | 'store-error';
 
 export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
   'restored', 'failover', 'promotion', 'switch-complete', 'manual-switch', 'both-down',
   'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
   'condition-cleared', 'item-error',
+  'alarm-caught-up', 'alarm-acks-delivered', 'alarm-sync-failed', 'alarm-actions-taken-over',
+  'backfill-started', 'backfill-progress', 'backfill-complete', 'backfill-deferred', 'trend-gap-both', 'store-error',
 ];
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */
