@@ -148,6 +148,9 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
     if (b.v !== ALARM_SYNC_VERSION) throw new Error(`alarm-sync protocol version ${String(b.v)} is not ${ALARM_SYNC_VERSION}: update both instances to the same package version`);
     switch (b.op) {
       case 'hello':
+        // The peer's service is up (it runs a session): if ours failed (e.g. the peer was still
+        // starting when the link came up), run ours now rather than at the next retry.
+        if (!this.inSync && !this.session && this.started) this.kick();
         return { v: ALARM_SYNC_VERSION, instance: this.engine.instanceId, digest: this.engine.digest(), alarms: this.engine.views().length, outbox: this.engine.pendingOutbox().length };
       case 'push': {
         const facts = validateFacts(b.facts);

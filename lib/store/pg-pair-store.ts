@@ -264,7 +264,7 @@ export class PgPairStore implements AlarmStore, TrendStore {
   async commitAlarms(group: string, batch: AlarmBatch): Promise<void> {
     await this.tx(async (c) => {
       const s = this.s;
-      for (const x of batch.supersede ?? []) await c.query(`DELETE FROM ${s}.alarm_facts WHERE grp = $1 AND key = $2 AND seq < $3`, [group, x.key, x.seq]);
+      // Facts first: a batch may hold an older episode's facts and the newer one that supersedes them.
       const facts = batch.facts ?? [];
       if (facts.length) {
         await c.query(
@@ -272,10 +272,22 @@ export class PgPairStore implements AlarmStore, TrendStore {
           [group, facts.map((f) => f.key), facts.map((f) => f.id), facts.map((f) => f.seq), facts.map((f) => JSON.stringify(f))],
         );
       }
-      for (const x of batch.shelves ?? []) {
+      const sup = batch.supersede ?? [];
+      if (sup.length) {
         await c.query(
-          `INSERT INTO ${s}.alarm_shelves (grp, key, id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (grp, key) DO UPDATE SET id = EXCLUDED.id, body = EXCLUDED.body WHERE EXCLUDED.id > ${s}.alarm_shelves.id`,
-          [group, x.key, x.id, JSON.stringify(x)],
+          `DELETE FROM ${s}.alarm_facts f USING unnest($2::text[], $3::int[]) AS x(key, seq) WHERE f.grp = $1 AND f.key = x.key AND f.seq < x.seq`,
+          [group, sup.map((x) => x.key), sup.map((x) => x.seq)],
+        );
+      }
+      // One row per key (the newest), as one statement may not touch a row twice.
+      const newest = new Map<string, ShelveFact>();
+      for (const x of batch.shelves ?? []) if ((newest.get(x.key)?.id ?? '') < x.id) newest.set(x.key, x);
+      const shelves = [...newest.values()];
+      if (shelves.length) {
+        await c.query(
+          `INSERT INTO ${s}.alarm_shelves (grp, key, id, body) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::jsonb[])
+           ON CONFLICT (grp, key) DO UPDATE SET id = EXCLUDED.id, body = EXCLUDED.body WHERE EXCLUDED.id > ${s}.alarm_shelves.id`,
+          [group, shelves.map((x) => x.key), shelves.map((x) => x.id), shelves.map((x) => JSON.stringify(x))],
         );
       }
       const add = batch.outboxAdd ?? [];

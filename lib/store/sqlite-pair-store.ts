@@ -230,8 +230,9 @@ export class SqlitePairStore implements AlarmStore, TrendStore {
     if (durable) db.exec('PRAGMA synchronous = FULL');
     try {
       this.transaction(() => {
-        for (const s of batch.supersede ?? []) this.stmts.supersede.run(group, s.key, s.seq);
+        // Facts first: a batch may hold an older episode's facts and the newer one that supersedes them.
         for (const f of batch.facts ?? []) this.stmts.factInsert.run(group, f.key, f.id, f.seq, JSON.stringify(f));
+        for (const s of batch.supersede ?? []) this.stmts.supersede.run(group, s.key, s.seq);
         for (const s of batch.shelves ?? []) this.stmts.shelveUpsert.run(group, s.key, s.id, JSON.stringify(s));
         for (const o of batch.outboxAdd ?? []) this.stmts.outboxInsert.run(group, o.id, o.queuedAt, JSON.stringify(o));
         for (const id of batch.outboxRemove ?? []) this.stmts.outboxDelete.run(group, id);

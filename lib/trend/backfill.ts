@@ -21,6 +21,8 @@ export const TREND_BACKFILL_VERSION = 1;
 const Q_CHAR: Record<TrendSample['quality'], string> = { good: 'g', bad: 'b', na: 'n' };
 const CHAR_Q: Record<string, TrendSample['quality']> = { g: 'good', b: 'bad', n: 'na' };
 const MAX_READ = 20_000;
+/** Rows per write transaction of a backfill. */
+const FILL_SLICE = 1000;
 
 export interface BackfillOptions {
   group: string;
@@ -28,7 +30,7 @@ export interface BackfillOptions {
   periodMs: number;
   /** The tags this instance trends. */
   tags: () => string[];
-  /** Samples per request. Default 5000 (Plant SCADA asks for 500). */
+  /** Samples per request. Default 2000 (Plant SCADA asks for 500). */
   chunk?: number;
   /** Runs while the link is up. Default 60 s. */
   retryMs?: number;
@@ -94,7 +96,7 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
     super();
     const P = options.periodMs;
     this.o = {
-      chunk: 5000,
+      chunk: 2000,
       retryMs: 60_000,
       scanWindowMs: 24 * 3600_000,
       settleMs: Math.max(2 * P, 10_000),
@@ -182,7 +184,11 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
     const b = body as Record<string, unknown> | null;
     if (!b || typeof b !== 'object' || typeof b.op !== 'string') throw new Error('malformed trend-backfill request: no op');
     if (b.v !== TREND_BACKFILL_VERSION) throw new Error(`trend-backfill protocol version ${String(b.v)} is not ${TREND_BACKFILL_VERSION}: update both instances to the same package version`);
-    if (b.op === 'hello') return { v: TREND_BACKFILL_VERSION, instance: this.link.instanceId, periodMs: this.o.periodMs };
+    if (b.op === 'hello') {
+      // The peer's service is up: if our last pass could not reach it, try again now.
+      if (this.lastError && !this.run && !this.stopped) this.kick();
+      return { v: TREND_BACKFILL_VERSION, instance: this.link.instanceId, periodMs: this.o.periodMs };
+    }
     if (b.op !== 'read') throw new Error(`unknown trend-backfill op ${b.op}`);
     const { tag, from, to, limit } = b as { tag: unknown; from: unknown; to: unknown; limit: unknown };
     if (typeof tag !== 'string' || !tag) throw new Error('malformed trend-backfill read: no tag');
@@ -323,11 +329,13 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
       const samples = decodeSamples(gap.tag, res);
       const covered = typeof res.next === 'number' && res.next > cursor && res.next < gap.to ? res.next : gap.to;
       const good = samples.filter((s) => s.quality === 'good' && s.t >= cursor && s.t < covered).map((s) => ({ ...s, origin: 'peer' as const }));
-      if (good.length) {
-        const n = await this.store.fillSamples(this.o.group, good);
+      // Written in slices, the event loop served between them: one slice is one short transaction.
+      for (let i = 0; i < good.length; i += FILL_SLICE) {
+        const n = await this.store.fillSamples(this.o.group, good.slice(i, i + FILL_SLICE));
         filled += n;
         this.filledTotal += n;
         this.emit('filled', gap.tag, n);
+        await yieldToLoop();
       }
       // Where the peer has no good sample either: missing on both (before its first sample, nobody trended).
       const holes = holesFromGood(cursor, covered, P, good.map((s) => s.t));

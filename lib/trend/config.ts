@@ -34,7 +34,7 @@ export function parseTrendConfig(def: Record<string, unknown>): TrendConfig {
   else if (staleMs > 0 && staleMs < periodMs) problems.push('stale time shorter than the period would mark every sample n/a');
   const retentionMs = num(def, 'retention', 7) * 86_400_000;
   if (!Number.isFinite(retentionMs) || retentionMs < 0) problems.push('retention must be ≥ 0 days (0: keep everything)');
-  const chunk = num(def, 'chunk', 5000);
+  const chunk = num(def, 'chunk', 2000);
   if (!Number.isInteger(chunk) || chunk < 100 || chunk > 20_000) problems.push('backfill chunk must be 100..20000 samples');
   const retryMs = num(def, 'retry', 60) * 1000;
   if (!Number.isFinite(retryMs) || retryMs < 1000) problems.push('retry interval must be at least 1 s');

@@ -5,13 +5,19 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseLimitSpec } from '../../lib/alarm/condition';
 import { AlarmServer } from '../../lib/alarm/service';
 import type { AlarmAction, AlarmView } from '../../lib/alarm/types';
 import { FakeClock } from '../../lib/core/clock';
-import { SqlitePairStore } from '../../lib/store/sqlite-pair-store';
+import type { AlarmStore } from '../../lib/alarm/store';
+import { openPairStore } from '../../lib/store/pair-store';
 import { FakeNetwork, type Side } from '../helpers/fake-peer-link';
+import { type PostgresCluster, requirePostgres, startPostgres } from '../helpers/postgres';
+
+/** Where a side keeps its store: a SQLite file (default), or a PostgreSQL schema. */
+type StoreFactory = (side: Side, dir: string) => Promise<AlarmStore>;
+const sqliteStores: StoreFactory = (side, dir) => openPairStore({ backend: 'sqlite', file: join(dir, `${side}.sqlite`) });
 
 const T0 = 1_700_000_000_000;
 
@@ -19,19 +25,19 @@ class Rig {
   readonly net = new FakeNetwork(0);
   readonly clocks: Record<Side, FakeClock>;
   readonly servers: Partial<Record<Side, AlarmServer>> = {};
-  readonly stores: Partial<Record<Side, SqlitePairStore>> = {};
+  readonly stores: Partial<Record<Side, AlarmStore>> = {};
   readonly actions: Record<Side, AlarmAction[]> = { a: [], b: [] };
   readonly events: Record<Side, string[]> = { a: [], b: [] };
   readonly dir = mkdtempSync(join(tmpdir(), 'alarm-pair-'));
 
-  constructor(skewMs = 0, private readonly extra: Record<string, unknown> = {}) {
+  constructor(skewMs = 0, private readonly extra: Record<string, unknown> = {}, private readonly openStore: StoreFactory = sqliteStores) {
     this.clocks = { a: new FakeClock(T0), b: new FakeClock(T0 - skewMs) };
   }
 
   async start(side: Side, attach = true): Promise<AlarmServer> {
     if (attach) this.net.attach(side);
     const link = this.net.link(side)!;
-    const store = new SqlitePairStore(join(this.dir, `${side}.sqlite`));
+    const store = await this.openStore(side, this.dir);
     this.stores[side] = store;
     const server = await AlarmServer.start({ group: 'plant', link, store, clock: this.clocks[side], catchUpWaitMs: 2000, checkMs: 0, pageSize: 100, conditions: [parseLimitSpec({ key: 'TT1.HI', source: 'TT1', op: 'gt', limit: 80, deadband: 2, severity: 700 })], ...this.extra });
     server.on('action', (a) => this.actions[side].push(a));
@@ -79,8 +85,91 @@ class Rig {
   }
 }
 
+let rig: Rig;
+
+/** keeps acks made while the peer is down, across a crash and restart of the acking instance, and delivers them */
+async function outboxAcrossRestart(stores: StoreFactory): Promise<void> {
+  rig = new Rig(0, {}, stores);
+  await rig.start('a');
+  await rig.start('b');
+  await rig.settle();
+  for (const k of ['A1', 'A2', 'A3']) await rig.s('a').observe({ key: k, active: true, text: `alarm ${k}` });
+  await rig.settle();
+  await rig.crash('b');
+  await rig.s('a').ack({ key: 'A1', by: 'anna' });
+  await rig.s('a').comment({ key: 'A2', by: 'anna', comment: 'watching it' });
+  assert.equal(rig.s('a').state().outbox, 2);
+  await rig.crash('a');
+  // A restarts while B is still down: the outbox is on disk.
+  await rig.start('a');
+  assert.equal(rig.s('a').engine.pendingOutbox().length, 2, 'the queued ack and comment survived the crash');
+  await rig.advance(2500); // the catch-up wait runs out: A evaluates alone
+  // B restarts and A meets it: the ack and the comment arrive, B acks A3 meanwhile.
+  await rig.start('b');
+  await rig.settle();
+  await rig.s('b').ack({ key: 'A3', by: 'bo' });
+  await rig.settle();
+  assert.equal(rig.s('a').engine.pendingOutbox().length, 0);
+  const b = rig.list('b');
+  assert.deepEqual(b.map((v) => [v.key, v.acked, v.ackedBy ?? '', v.comments.map((c) => c.text).join()]), [['A1', true, 'anna', ''], ['A2', false, '', 'watching it'], ['A3', true, 'bo', '']]);
+  assert.deepEqual(rig.list('a'), b);
+  assert.ok(rig.events.a.some((e) => e.startsWith('alarm-acks-delivered: 2 operator actions')), rig.events.a.join('\n'));
+}
+
+/** converges after a partition: acks and raises on both sides, the same alarm acked on both */
+async function convergesAfterPartition(stores: StoreFactory): Promise<void> {
+  rig = new Rig(2000, {}, stores);
+  await rig.start('a');
+  await rig.start('b');
+  await rig.settle();
+  for (const k of ['X1', 'X2', 'X3']) await rig.s('a').observe({ key: k, active: true });
+  await rig.settle();
+  rig.net.cut();
+  await rig.s('a').ack({ key: 'X1', by: 'anna' });
+  await rig.advance(10);
+  await rig.s('b').ack({ key: 'X1', by: 'bo' });
+  await rig.s('b').ack({ key: 'X2', by: 'bo' });
+  await rig.s('a').observe({ key: 'X3', active: false });
+  await rig.s('b').observe({ key: 'Y9', active: true, text: 'only B saw it' });
+  await rig.s('a').shelve({ key: 'X2', state: 'oneshot', by: 'anna' });
+  assert.notDeepEqual(rig.list('a'), rig.list('b'));
+  rig.net.heal();
+  await rig.settle();
+  const a = rig.list('a');
+  assert.deepEqual(rig.list('b'), a);
+  const x1 = a.find((v) => v.key === 'X1')!;
+  assert.deepEqual(x1.acks.map((k) => k.by), ['anna', 'bo'], 'both acks kept, oldest stamp first');
+  assert.equal(x1.ackedBy, 'anna');
+  assert.deepEqual(a.map((v) => [v.key, v.active, v.acked, v.shelved]), [['X1', true, true, 'unshelved'], ['X2', true, true, 'oneshot'], ['X3', false, false, 'unshelved'], ['Y9', true, false, 'unshelved']]);
+  assert.deepEqual(rig.s('a').engine.digest(), rig.s('b').engine.digest(), 'the same facts on both');
+}
+
+/** a started instance catches up the full state (active, acked, times, who, comments) from its peer */
+async function catchUp(stores: StoreFactory): Promise<void> {
+  rig = new Rig(1500, {}, stores);
+  await rig.start('a');
+  await rig.settle();
+  await rig.advance(2500);
+  for (let i = 0; i < 250; i++) await rig.s('a').observe({ key: `K${String(i).padStart(3, '0')}`, active: true, severity: 100 + i, text: `alarm ${i}`, category: i % 2 ? 'odd' : 'even', value: i / 3 });
+  for (let i = 0; i < 250; i += 3) await rig.s('a').ack({ key: `K${String(i).padStart(3, '0')}`, by: 'op', comment: `ack ${i}` });
+  for (let i = 0; i < 250; i += 5) await rig.s('a').observe({ key: `K${String(i).padStart(3, '0')}`, active: false });
+  await rig.s('a').comment({ key: 'K007', by: 'anna', comment: 'first' });
+  await rig.s('a').comment({ key: 'K007', by: 'bo', comment: 'second' });
+  await rig.s('a').shelve({ key: 'K010', state: 'timed', durationMs: 600_000, by: 'op' });
+  rig.net.requests.length = 0;
+  const b = await rig.start('b');
+  // Before the catch-up, B's own observations wait: B sees K001 active too (no second episode).
+  await b.observe({ key: 'K001', active: true });
+  await rig.settle();
+  assert.deepEqual(rig.list('b'), rig.list('a'));
+  assert.equal(rig.list('b').length, 250);
+  assert.equal(rig.list('b').find((v) => v.key === 'K001')?.seq, 1);
+  const pulls = rig.net.requests.filter((r) => r.from === 'b' && r.op === 'pull').length;
+  assert.equal(pulls, 3, 'pages of 100 alarms');
+  assert.ok(rig.events.b.some((e) => e.startsWith('alarm-caught-up: caught up the alarm state from the peer: 250 alarms')), rig.events.b.join('\n'));
+}
+
 describe('alarm server pair (fake links, fake clocks)', function () {
-  let rig: Rig;
   afterEach(async () => rig && (await rig.close()));
 
   it('replicates a raise, and an ack made on either instance applies on both', async function () {
@@ -137,82 +226,15 @@ describe('alarm server pair (fake links, fake clocks)', function () {
   });
 
   it('keeps acks made while the peer is down, across a crash and restart of the acking instance, and delivers them', async function () {
-    rig = new Rig();
-    await rig.start('a');
-    await rig.start('b');
-    await rig.settle();
-    for (const k of ['A1', 'A2', 'A3']) await rig.s('a').observe({ key: k, active: true, text: `alarm ${k}` });
-    await rig.settle();
-    await rig.crash('b');
-    await rig.s('a').ack({ key: 'A1', by: 'anna' });
-    await rig.s('a').comment({ key: 'A2', by: 'anna', comment: 'watching it' });
-    assert.equal(rig.s('a').state().outbox, 2);
-    await rig.crash('a');
-    // A restarts while B is still down: the outbox is on disk.
-    await rig.start('a');
-    assert.equal(rig.s('a').engine.pendingOutbox().length, 2, 'the queued ack and comment survived the crash');
-    await rig.advance(2500); // the catch-up wait runs out: A evaluates alone
-    // B restarts and A meets it: the ack and the comment arrive, B acks A3 meanwhile.
-    await rig.start('b');
-    await rig.settle();
-    await rig.s('b').ack({ key: 'A3', by: 'bo' });
-    await rig.settle();
-    assert.equal(rig.s('a').engine.pendingOutbox().length, 0);
-    const b = rig.list('b');
-    assert.deepEqual(b.map((v) => [v.key, v.acked, v.ackedBy ?? '', v.comments.map((c) => c.text).join()]), [['A1', true, 'anna', ''], ['A2', false, '', 'watching it'], ['A3', true, 'bo', '']]);
-    assert.deepEqual(rig.list('a'), b);
-    assert.ok(rig.events.a.some((e) => e.startsWith('alarm-acks-delivered: 2 operator actions')), rig.events.a.join('\n'));
+    await outboxAcrossRestart(sqliteStores);
   });
 
   it('a started instance catches up the full state (active, acked, times, who, comments) from its peer', async function () {
-    rig = new Rig(1500);
-    await rig.start('a');
-    await rig.settle();
-    await rig.advance(2500);
-    for (let i = 0; i < 250; i++) await rig.s('a').observe({ key: `K${String(i).padStart(3, '0')}`, active: true, severity: 100 + i, text: `alarm ${i}`, category: i % 2 ? 'odd' : 'even', value: i / 3 });
-    for (let i = 0; i < 250; i += 3) await rig.s('a').ack({ key: `K${String(i).padStart(3, '0')}`, by: 'op', comment: `ack ${i}` });
-    for (let i = 0; i < 250; i += 5) await rig.s('a').observe({ key: `K${String(i).padStart(3, '0')}`, active: false });
-    await rig.s('a').comment({ key: 'K007', by: 'anna', comment: 'first' });
-    await rig.s('a').comment({ key: 'K007', by: 'bo', comment: 'second' });
-    await rig.s('a').shelve({ key: 'K010', state: 'timed', durationMs: 600_000, by: 'op' });
-    rig.net.requests.length = 0;
-    const b = await rig.start('b');
-    // Before the catch-up, B's own observations wait: B sees K001 active too (no second episode).
-    await b.observe({ key: 'K001', active: true });
-    await rig.settle();
-    assert.deepEqual(rig.list('b'), rig.list('a'));
-    assert.equal(rig.list('b').length, 250);
-    assert.equal(rig.list('b').find((v) => v.key === 'K001')?.seq, 1);
-    const pulls = rig.net.requests.filter((r) => r.from === 'b' && r.op === 'pull').length;
-    assert.equal(pulls, 3, 'pages of 100 alarms');
-    assert.ok(rig.events.b.some((e) => e.startsWith('alarm-caught-up: caught up the alarm state from the peer: 250 alarms')), rig.events.b.join('\n'));
+    await catchUp(sqliteStores);
   });
 
   it('converges after a partition: acks and raises on both sides, the same alarm acked on both', async function () {
-    rig = new Rig(2000);
-    await rig.start('a');
-    await rig.start('b');
-    await rig.settle();
-    for (const k of ['X1', 'X2', 'X3']) await rig.s('a').observe({ key: k, active: true });
-    await rig.settle();
-    rig.net.cut();
-    await rig.s('a').ack({ key: 'X1', by: 'anna' });
-    await rig.advance(10);
-    await rig.s('b').ack({ key: 'X1', by: 'bo' });
-    await rig.s('b').ack({ key: 'X2', by: 'bo' });
-    await rig.s('a').observe({ key: 'X3', active: false });
-    await rig.s('b').observe({ key: 'Y9', active: true, text: 'only B saw it' });
-    await rig.s('a').shelve({ key: 'X2', state: 'oneshot', by: 'anna' });
-    assert.notDeepEqual(rig.list('a'), rig.list('b'));
-    rig.net.heal();
-    await rig.settle();
-    const a = rig.list('a');
-    assert.deepEqual(rig.list('b'), a);
-    const x1 = a.find((v) => v.key === 'X1')!;
-    assert.deepEqual(x1.acks.map((k) => k.by), ['anna', 'bo'], 'both acks kept, oldest stamp first');
-    assert.equal(x1.ackedBy, 'anna');
-    assert.deepEqual(a.map((v) => [v.key, v.active, v.acked, v.shelved]), [['X1', true, true, 'unshelved'], ['X2', true, true, 'oneshot'], ['X3', false, false, 'unshelved'], ['Y9', true, false, 'unshelved']]);
-    assert.deepEqual(rig.s('a').engine.digest(), rig.s('b').engine.digest(), 'the same facts on both');
+    await convergesAfterPartition(sqliteStores);
   });
 
   it('runs on/off actions only on the duty holder, and the other takes the owed ones over with the duty', async function () {
@@ -308,5 +330,31 @@ describe('alarm server pair (fake links, fake clocks)', function () {
     await rig.advance(1000);
     await rig.advance(10);
     assert.deepEqual(rig.list('b'), rig.list('a'));
+  });
+});
+
+describe('alarm server pair on PostgreSQL stores', function () {
+  this.timeout(30_000);
+  let cluster: PostgresCluster | undefined;
+  // One schema per rig and side (the rig's temp dir names it), so a restarted side finds its data.
+  const pgStores: StoreFactory = (side, dir) => openPairStore({ backend: 'postgres', connectionString: cluster!.connectionString, schema: `${basename(dir).replace(/\W/g, '_')}_${side}` });
+  before(async function () {
+    this.timeout(60_000);
+    const bin = requirePostgres(this);
+    cluster = await startPostgres(bin);
+  });
+  after(async function () {
+    await cluster?.stop();
+  });
+  afterEach(async () => rig && (await rig.close()));
+
+  it('keeps acks made while the peer is down across a restart, and delivers them', async function () {
+    await outboxAcrossRestart(pgStores);
+  });
+  it('catches up the full state', async function () {
+    await catchUp(pgStores);
+  });
+  it('converges after a partition', async function () {
+    await convergesAfterPartition(pgStores);
   });
 });

@@ -177,6 +177,14 @@ for (const backend of backends) {
       assert.deepEqual((await store.loadAlarms('nothing')).facts, []);
     });
 
+    it('keeps only the newest episode when one batch holds an older episode and the one superseding it', async function () {
+      const old1 = fact('K', 1, 1, 'raise');
+      const old2 = fact('K', 2, 2, 'raise');
+      const cur = fact('K', 3, 3, 'raise');
+      await store.commitAlarms('g', { facts: [old1, old2, cur], supersede: [{ key: 'K', seq: 2 }, { key: 'K', seq: 3 }] });
+      assert.deepEqual((await store.loadAlarms('g')).facts, [cur]);
+    });
+
     it('writes a day of one tag at 1 s in batches and answers range queries on it', async function () {
       const day = 86_400;
       for (let i = 0; i < day; i += 5000) {

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FakeClock } from '../../lib/core/clock';
+import { type PairStore, openPairStore } from '../../lib/store/pair-store';
 import { SqlitePairStore } from '../../lib/store/sqlite-pair-store';
 import type { BackfillEvent } from '../../lib/trend/backfill';
 import { totalMs, union } from '../../lib/trend/intervals';
@@ -14,6 +15,10 @@ import { TrendSampler } from '../../lib/trend/sampler';
 import { TrendServer } from '../../lib/trend/service';
 import type { TrendSample } from '../../lib/trend/types';
 import { FakeNetwork, type Side } from '../helpers/fake-peer-link';
+import { type PostgresCluster, requirePostgres, startPostgres } from '../helpers/postgres';
+
+type StoreFactory = (side: Side, dir: string) => Promise<PairStore>;
+const sqliteStores: StoreFactory = (side, dir) => openPairStore({ backend: 'sqlite', file: join(dir, `${side}.sqlite`) });
 
 const T0 = 1_700_000_000_000;
 const P = 1000;
@@ -23,17 +28,17 @@ class Rig {
   readonly net = new FakeNetwork(0);
   readonly clocks: Record<Side, FakeClock> = { a: new FakeClock(T0), b: new FakeClock(T0) };
   readonly servers: Partial<Record<Side, TrendServer>> = {};
-  readonly stores: Partial<Record<Side, SqlitePairStore>> = {};
+  readonly stores: Partial<Record<Side, PairStore>> = {};
   readonly events: Record<Side, BackfillEvent[]> = { a: [], b: [] };
   readonly dir = mkdtempSync(join(tmpdir(), 'trend-pair-'));
   /** Sides whose IO is lost: 'bad' sends bad quality, 'silent' sends nothing. */
   readonly io: Record<Side, 'ok' | 'bad' | 'silent'> = { a: 'ok', b: 'ok' };
 
-  constructor(private readonly extra: Record<string, unknown> = {}) {}
+  constructor(private readonly extra: Record<string, unknown> = {}, private readonly openStore: StoreFactory = sqliteStores) {}
 
   async start(side: Side): Promise<TrendServer> {
     this.net.attach(side);
-    const store = new SqlitePairStore(join(this.dir, `${side}.sqlite`));
+    const store = await this.openStore(side, this.dir);
     this.stores[side] = store;
     const server = await TrendServer.start({ group: 'line1', link: this.net.link(side)!, store, clock: this.clocks[side], periodMs: P, tags: ['TT1', 'FT2'], settleMs: 2000, retryMs: 5000, startWaitMs: 1000, bothRetries: 2, scanWindowMs: 3600_000, ...this.extra });
     server.on('event', (e) => this.events[side].push(e as BackfillEvent));
@@ -88,32 +93,39 @@ class Rig {
 
 const strip = (rows: TrendSample[]) => rows.map((r) => [r.t, r.value, r.quality]);
 
+let rig: Rig;
+
+/** backfills the interval a crashed instance missed with the peer\'s exact samples */
+async function crashBackfill(stores: StoreFactory): Promise<void> {
+    rig = new Rig({}, stores);
+  await rig.start('a');
+  await rig.start('b');
+  await rig.run(20);
+  await rig.crash('b');
+  await rig.run(30);
+  await rig.start('b');
+  await rig.run(15);
+  const end = rig.clocks.a.now() - 3000;
+  for (const tag of ['TT1', 'FT2']) {
+    const a = await rig.rows('a', tag, T0, end);
+    const b = await rig.rows('b', tag, T0, end);
+    assert.equal(a.length, (end - T0) / P - 1, 'A sampled every period');
+    assert.deepEqual(strip(b), strip(a), `${tag}: B's rows equal A's`);
+    const fromPeer = b.filter((r) => r.origin === 'peer');
+    assert.ok(fromPeer.length >= 30 && fromPeer.length <= 33, `${fromPeer.length} samples backfilled`);
+    assert.ok(fromPeer.every((r) => r.t >= T0 + 20_000 && r.t <= T0 + 51_000));
+  }
+  assert.deepEqual(rig.servers.b!.gaps(), [], 'nothing left to fill');
+  assert.ok(rig.kinds('b').includes('backfill-started') && rig.kinds('b').includes('backfill-complete'), rig.kinds('b').join());
+}
+
+
 describe('trend server pair (fake links, fake clocks)', function () {
   this.timeout(20_000);
-  let rig: Rig;
   afterEach(async () => rig && (await rig.close()));
 
   it('backfills the interval a crashed instance missed with the peer\'s exact samples', async function () {
-    rig = new Rig();
-    await rig.start('a');
-    await rig.start('b');
-    await rig.run(20);
-    await rig.crash('b');
-    await rig.run(30);
-    await rig.start('b');
-    await rig.run(15);
-    const end = rig.clocks.a.now() - 3000;
-    for (const tag of ['TT1', 'FT2']) {
-      const a = await rig.rows('a', tag, T0, end);
-      const b = await rig.rows('b', tag, T0, end);
-      assert.equal(a.length, (end - T0) / P - 1, 'A sampled every period');
-      assert.deepEqual(strip(b), strip(a), `${tag}: B's rows equal A's`);
-      const fromPeer = b.filter((r) => r.origin === 'peer');
-      assert.ok(fromPeer.length >= 30 && fromPeer.length <= 33, `${fromPeer.length} samples backfilled`);
-      assert.ok(fromPeer.every((r) => r.t >= T0 + 20_000 && r.t <= T0 + 51_000));
-    }
-    assert.deepEqual(rig.servers.b!.gaps(), [], 'nothing left to fill');
-    assert.ok(rig.kinds('b').includes('backfill-started') && rig.kinds('b').includes('backfill-complete'), rig.kinds('b').join());
+    await crashBackfill(sqliteStores);
   });
 
   it('replaces samples stored bad or n/a because IO was lost with the peer\'s good ones', async function () {
@@ -233,6 +245,23 @@ describe('trend server pair (fake links, fake clocks)', function () {
     rig.servers.a!.backfill.kick();
     await rig.run(3);
     assert.ok(rig.events.a.some((e) => e.kind === 'backfill-deferred' && /the peer samples every 500 ms, this instance every 1000 ms/.test(e.reason)), JSON.stringify(rig.events.a));
+  });
+});
+
+describe('trend server pair on PostgreSQL stores', function () {
+  this.timeout(60_000);
+  let cluster: PostgresCluster | undefined;
+  before(async function () {
+    const bin = requirePostgres(this);
+    cluster = await startPostgres(bin);
+  });
+  after(async function () {
+    await cluster?.stop();
+  });
+  afterEach(async () => rig && (await rig.close()));
+
+  it('backfills the interval a crashed instance missed with the peer\'s exact samples', async function () {
+    await crashBackfill((side, dir) => openPairStore({ backend: 'postgres', connectionString: cluster!.connectionString, schema: `${basename(dir).replace(/\W/g, '_')}_${side}` }));
   });
 });
 
