@@ -75,6 +75,7 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
   private pushQueue: { facts: AlarmFact[]; shelves: ShelveFact[] } = { facts: [], shelves: [] };
   private stopped = false;
   private sessions = 0;
+  private helloKicked = false;
 
   constructor(
     private readonly engine: AlarmEngine,
@@ -99,8 +100,10 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
     this.link.on('state', this.onLinkState);
     this.engine.on('local', this.onLocal);
     this.engine.hold();
+    // The wait runs whatever the link does: a peer still starting (its service not registered yet)
+    // is retried within it; when it is over, this instance evaluates from its own store.
+    this.startTimer = this.clock.setTimeout(() => void this.finishStart(`the peer's alarm state could not be caught up within ${Math.round(this.opts.catchUpWaitMs / 1000)} s${this.lastError ? ` (${this.lastError})` : ''}: evaluating from the local store`), this.opts.catchUpWaitMs);
     if (this.link.status().state === 'up') this.kick();
-    else this.startTimer = this.clock.setTimeout(() => void this.finishStart(`the peer did not answer within ${Math.round(this.opts.catchUpWaitMs / 1000)} s: evaluating alone from the local store`), this.opts.catchUpWaitMs);
     this.emitState();
   }
 
@@ -150,7 +153,11 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
       case 'hello':
         // The peer's service is up (it runs a session): if ours failed (e.g. the peer was still
         // starting when the link came up), run ours now rather than at the next retry.
-        if (!this.inSync && !this.session && this.started) this.kick();
+        // Once per retry period, so two instances failing after hello cannot bounce sessions.
+        if (!this.inSync && !this.session && !this.helloKicked) {
+          this.helloKicked = true;
+          this.kick();
+        }
         return { v: ALARM_SYNC_VERSION, instance: this.engine.instanceId, digest: this.engine.digest(), alarms: this.engine.views().length, outbox: this.engine.pendingOutbox().length };
       case 'push': {
         const facts = validateFacts(b.facts);
@@ -195,6 +202,7 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
       const { alarms, changed } = await this.pullAll();
       const took = this.clock.now() - t0;
       this.inSync = true;
+      this.helloKicked = false;
       this.lastError = undefined;
       this.emit('event', {
         kind: 'alarm-caught-up',
@@ -207,11 +215,14 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
     } catch (err) {
       this.inSync = false;
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.emit('event', { kind: 'alarm-sync-failed', severity: 'warning', reason: `alarm synchronisation with the peer failed: ${this.lastError}` });
-      if (!this.started) await this.finishStart(`catch-up failed (${this.lastError}): evaluating from the local store`);
+      if (this.started) this.emit('event', { kind: 'alarm-sync-failed', severity: 'warning', reason: `alarm synchronisation with the peer failed: ${this.lastError}` });
       if (this.link.status().state === 'up' && !this.stopped) {
+        // During the start-up wait, retried quickly (the peer may be starting too).
         this.clock.clearTimeout(this.retryTimer);
-        this.retryTimer = this.clock.setTimeout(() => this.kick(), this.opts.retryMs);
+        this.retryTimer = this.clock.setTimeout(() => {
+          this.helloKicked = false;
+          this.kick();
+        }, this.started ? this.opts.retryMs : Math.min(this.opts.retryMs, 1000));
       }
       throw err;
     } finally {

@@ -28,8 +28,10 @@ export interface BackfillOptions {
   group: string;
   clock: Clock;
   periodMs: number;
-  /** The tags this instance trends. */
+  /** The tags this instance trends (sampled now, and known from the store). */
   tags: () => string[];
+  /** Sampled now (default: all). A tag not sampled is looked at only up to its last sample: it stopped. */
+  isLive?: (tag: string) => boolean;
   /** Samples per request. Default 2000 (Plant SCADA asks for 500). */
   chunk?: number;
   /** Runs while the link is up. Default 60 s. */
@@ -75,7 +77,7 @@ export interface BackfillEvents {
 
 export class TrendBackfill extends EventEmitter<BackfillEvents> {
   readonly service: string;
-  private readonly o: Required<Omit<BackfillOptions, 'tags'>> & { tags: () => string[] };
+  private readonly o: Required<Omit<BackfillOptions, 'tags' | 'isLive'>> & { tags: () => string[]; isLive: (tag: string) => boolean };
   private readonly gaps = new Map<string, TrendGap[]>();
   private readonly scannedTo = new Map<string, number>();
   private unregister: (() => void) | undefined;
@@ -86,7 +88,7 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
   private filledTotal = 0;
   private lastRun: number | undefined;
   private lastError: string | undefined;
-  private readonly startedAt: number;
+  private helloKicked = false;
 
   constructor(
     private readonly store: TrendStore,
@@ -103,11 +105,11 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
       bothRetries: 3,
       scanSliceMs: 3600_000,
       startWaitMs: 10_000,
+      isLive: () => true,
       ...options,
     };
     if (this.o.chunk < 1 || this.o.chunk > MAX_READ) throw new Error(`backfill chunk must be 1..${MAX_READ} samples`);
     this.service = `trend-backfill/${options.group}`;
-    this.startedAt = options.clock.now();
   }
 
   async start(): Promise<void> {
@@ -186,7 +188,11 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
     if (b.v !== TREND_BACKFILL_VERSION) throw new Error(`trend-backfill protocol version ${String(b.v)} is not ${TREND_BACKFILL_VERSION}: update both instances to the same package version`);
     if (b.op === 'hello') {
       // The peer's service is up: if our last pass could not reach it, try again now.
-      if (this.lastError && !this.run && !this.stopped) this.kick();
+      // Once per retry period: two instances failing after hello must not bounce passes.
+      if (this.lastError && !this.run && !this.stopped && !this.helloKicked) {
+        this.helloKicked = true;
+        this.kick();
+      }
       return { v: TREND_BACKFILL_VERSION, instance: this.link.instanceId, periodMs: this.o.periodMs };
     }
     if (b.op !== 'read') throw new Error(`unknown trend-backfill op ${b.op}`);
@@ -215,7 +221,10 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
     this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stopped || this.link.status().state !== 'up') return;
-    this.timer = this.o.clock.setTimeout(() => this.kick(), this.o.retryMs);
+    this.timer = this.o.clock.setTimeout(() => {
+      this.helloKicked = false;
+      this.kick();
+    }, this.o.retryMs);
   }
 
   private async pass(): Promise<void> {
@@ -285,20 +294,23 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
     const to = alignDown(now - this.o.settleMs, P);
     for (const tag of this.o.tags()) {
       let from = this.scannedTo.get(tag);
+      const live = this.o.isLive(tag);
+      const bounds = from === undefined || !live ? await this.store.sampleBounds(this.o.group, tag) : undefined;
       if (from === undefined) {
         // First scan: the window, or back to where this instance stopped sampling before a longer outage.
         from = now - this.o.scanWindowMs;
-        const bounds = await this.store.sampleBounds(this.o.group, tag);
         if (bounds && bounds.last < from && bounds.last >= now - 7 * this.o.scanWindowMs) from = bounds.last;
       } else from -= 2 * P;
       from = alignUp(from, P);
-      if (from >= to) continue;
+      // A tag no longer fed ends with its last sample: what follows is no hole.
+      const end = live ? to : Math.min(to, bounds ? bounds.last + P : from);
+      if (from >= end) continue;
       const found: TimeRange[] = [];
-      for (let a = from; a < to; a += this.o.scanSliceMs) {
-        found.push(...(await this.store.missing(this.o.group, tag, a, Math.min(to, a + this.o.scanSliceMs), P)));
+      for (let a = from; a < end; a += this.o.scanSliceMs) {
+        found.push(...(await this.store.missing(this.o.group, tag, a, Math.min(end, a + this.o.scanSliceMs), P)));
         await yieldToLoop();
       }
-      this.scannedTo.set(tag, to);
+      this.scannedTo.set(tag, live ? to : end);
       const known = this.gaps.get(tag) ?? [];
       const fresh = subtract(union(found), known);
       if (fresh.length === 0) continue;

@@ -42,6 +42,8 @@ export class TrendServer extends EventEmitter<TrendServerEvents> {
   readonly backfill: TrendBackfill;
   private pruneTimer: TimerHandle | undefined;
   private closed = false;
+  /** Tags found in the store at start. */
+  private readonly storeTags = new Set<string>();
 
   private constructor(private readonly o: TrendServerOptions) {
     super();
@@ -54,15 +56,17 @@ export class TrendServer extends EventEmitter<TrendServerEvents> {
       write: (samples) => o.store.writeSamples(o.group, samples),
       onError: (err) => this.storeError(err),
     });
-    this.backfill = new TrendBackfill(o.store, o.link, { ...o, tags: () => this.sampler.knownTags() });
+    const live = (tag: string) => this.sampler.knownTags().includes(tag);
+    this.backfill = new TrendBackfill(o.store, o.link, { ...o, tags: () => this.allTags(), isLive: live });
     this.backfill.on('event', (e) => this.emit('event', e));
     this.backfill.on('state', (s) => this.emit('state', s));
   }
 
   static async start(options: TrendServerOptions): Promise<TrendServer> {
     const server = new TrendServer(options);
-    // Tags trended before a restart are sampled (as n/a until a value comes) and backfilled.
-    if (options.acceptNew !== false) server.sampler.addTags(await options.store.tags(options.group));
+    // Tags trended before a restart are backfilled and queryable; they are sampled again once a
+    // value comes (a tag no longer fed is not filled with n/a for ever).
+    for (const t of await options.store.tags(options.group)) server.storeTags.add(t);
     server.sampler.start();
     await server.backfill.start();
     server.schedulePrune(0);
@@ -73,8 +77,13 @@ export class TrendServer extends EventEmitter<TrendServerEvents> {
     this.sampler.update(tag, value, good);
   }
 
+  /** Sampled now, or trended before (in the store). */
+  allTags(): string[] {
+    return [...new Set([...this.sampler.knownTags(), ...this.storeTags])];
+  }
+
   async query(raw: Record<string, unknown>): Promise<TrendQueryResult> {
-    const q = parseQuery(raw, this.sampler.knownTags(), this.o.clock.now());
+    const q = parseQuery(raw, this.allTags(), this.o.clock.now());
     return runQuery(this.o.store, this.o.group, q, this.o.periodMs, this.backfill.listGaps(q.tag));
   }
 

@@ -245,6 +245,10 @@ describe('trend server pair (fake links, fake clocks)', function () {
     rig.servers.a!.backfill.kick();
     await rig.run(3);
     assert.ok(rig.events.a.some((e) => e.kind === 'backfill-deferred' && /the peer samples every 500 ms, this instance every 1000 ms/.test(e.reason)), JSON.stringify(rig.events.a));
+    // Both fail after hello: they must not wake each other up in a loop.
+    const hellos = rig.net.requests.filter((r) => r.op === 'hello').length;
+    await rig.run(2);
+    assert.ok(rig.net.requests.filter((r) => r.op === 'hello').length - hellos <= 2, 'no hello ping-pong');
   });
 });
 
