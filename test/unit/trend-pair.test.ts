@@ -252,6 +252,60 @@ describe('trend server pair (fake links, fake clocks)', function () {
   });
 });
 
+describe('trend backfill, large', function () {
+  this.timeout(60_000);
+  it('fills 10 tags × 1 h at 1 s in bounded chunks, the event loop served between every step', async function () {
+    const dir = mkdtempSync(join(tmpdir(), 'trend-large-'));
+    const source = new SqlitePairStore(join(dir, 'a.sqlite'));
+    const target = new SqlitePairStore(join(dir, 'b.sqlite'));
+    try {
+      const tags = Array.from({ length: 10 }, (_, i) => `T${i}`);
+      const end = T0 + 3600_000;
+      for (const tag of tags) {
+        const rows: TrendSample[] = [];
+        for (let t = T0; t < end; t += P) rows.push({ tag, t, value: t % 977, quality: 'good', origin: 'local' });
+        await source.writeSamples('g', rows);
+      }
+      const net = new FakeNetwork(0);
+      const clock = new FakeClock(end + 10_000); // the scan ends at now − 10 s (settle) = the source's end
+      const { TrendBackfill } = await import('../../lib/trend/backfill');
+      const serve = new TrendBackfill(source, net.attach('a'), { group: 'g', clock, periodMs: P, tags: () => tags, scanWindowMs: 3600_000 + 10_000 });
+      const fill = new TrendBackfill(target, net.attach('b'), { group: 'g', clock, periodMs: P, tags: () => tags, scanWindowMs: 3600_000 + 10_000, chunk: 1000 });
+      await serve.start();
+      // Count turns of the event loop while the backfill runs: a pass that held the loop would let none through.
+      let turns = 0;
+      let ticking = true;
+      const tick = () => {
+        turns++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      // Every write is a bounded slice, and the loop turned between any two of them.
+      const writes: Array<{ rows: number; turn: number }> = [];
+      const fillSamples = target.fillSamples.bind(target);
+      target.fillSamples = (g, rows) => {
+        writes.push({ rows: rows.length, turn: turns });
+        return fillSamples(g, rows);
+      };
+      await fill.start();
+      await fill.idle();
+      ticking = false;
+      const reads = net.requests.filter((r) => r.from === 'b' && r.op === 'read').length;
+      assert.equal(reads, 10 * 4, '3600 samples per tag in 4 chunks of ≤ 1000');
+      assert.ok(writes.length >= 36 && writes.every((w) => w.rows <= 1000), `${writes.length} writes of ≤ 1000 rows`);
+      assert.ok(writes.every((w, i) => i === 0 || w.turn > writes[i - 1].turn), 'the event loop turned between every two writes');
+      for (const tag of tags) assert.deepEqual(strip(await target.readSamples('g', tag, T0, end, 10_000)), strip(await source.readSamples('g', tag, T0, end, 10_000)));
+      assert.deepEqual(fill.listGaps(), []);
+      await fill.stop();
+      await serve.stop();
+    } finally {
+      await source.close();
+      await target.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('trend server pair on PostgreSQL stores', function () {
   this.timeout(60_000);
   let cluster: PostgresCluster | undefined;
