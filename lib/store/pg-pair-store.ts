@@ -126,7 +126,7 @@ export class PgPairStore implements AlarmStore, TrendStore {
        SELECT $1, u.tag, ${TS('u.ms')}, u.value, u.quality, u.origin
        FROM unnest($2::text[], $3::bigint[], $4::float8[], $5::int2[], $6::int2[]) AS u(tag, ms, value, quality, origin)
        ON CONFLICT (grp, tag, t) DO UPDATE SET value = EXCLUDED.value, quality = EXCLUDED.quality, origin = EXCLUDED.origin
-       ${onlyOverBad ? `WHERE ${this.s}.trend_samples.quality <> 0` : ''}`,
+       WHERE ${this.s}.trend_samples.quality <> 0${onlyOverBad ? '' : ' OR EXCLUDED.quality = 0'}`,
       [group, rows.map((x) => x.tag), rows.map((x) => x.t), rows.map((x) => x.value), rows.map((x) => QUALITY_CODE[x.quality]), rows.map((x) => (x.origin === 'peer' ? 1 : 0))],
     );
     return r.rowCount ?? 0;

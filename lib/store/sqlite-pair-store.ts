@@ -67,7 +67,7 @@ export class SqlitePairStore implements AlarmStore, TrendStore {
       const p = (name: string, sql: string) => {
         this.stmts[name] = db!.prepare(sql);
       };
-      p('write', 'INSERT INTO trend_samples (grp, tag, t, value, quality, origin) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (grp, tag, t) DO UPDATE SET value = excluded.value, quality = excluded.quality, origin = excluded.origin');
+      p('write', 'INSERT INTO trend_samples (grp, tag, t, value, quality, origin) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (grp, tag, t) DO UPDATE SET value = excluded.value, quality = excluded.quality, origin = excluded.origin WHERE excluded.quality = 0 OR trend_samples.quality <> 0');
       p('fill', 'INSERT INTO trend_samples (grp, tag, t, value, quality, origin) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (grp, tag, t) DO UPDATE SET value = excluded.value, quality = excluded.quality, origin = excluded.origin WHERE trend_samples.quality <> 0');
       p('read', 'SELECT t, value, quality, origin FROM trend_samples WHERE grp = ? AND tag = ? AND t >= ? AND t < ? ORDER BY t LIMIT ?');
       p('bounds', 'SELECT MIN(t) AS first, MAX(t) AS last FROM trend_samples WHERE grp = ? AND tag = ?');

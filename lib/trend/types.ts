@@ -50,7 +50,10 @@ export interface TrendBucket {
 export interface TrendStore {
   readonly backend: 'sqlite' | 'postgres';
   readonly location: string;
-  /** Samples taken here: inserted, or replacing what is stored at the same time. */
+  /**
+   * Samples taken here: inserted, or replacing what is stored at the same time, except that a bad
+   * or n/a sample never replaces a good one (a late write must not undo a backfill).
+   */
   writeSamples(group: string, samples: TrendSample[]): Promise<void>;
   /**
    * Samples from the peer: inserted where nothing is stored, or replacing a bad/na sample; a good

@@ -93,9 +93,9 @@ for (const backend of backends) {
       assert.equal(await store.countSamples('g', 'a', T0, T0 + 3 * P), 3);
     });
 
-    it('a local write replaces; a fill replaces bad and n/a only, never a good sample', async function () {
+    it('a local write replaces (but never a good sample by a bad one); a fill replaces bad and n/a only', async function () {
       await store.writeSamples('g', [s('a', 0, 1), s('a', 1, null, 'na'), s('a', 2, 5, 'bad'), s('a', 3, 3)]);
-      await store.writeSamples('g', [s('a', 3, 4)]);
+      await store.writeSamples('g', [s('a', 3, 4), s('a', 0, null, 'na'), s('a', 0, 9, 'bad')]);
       const n = await store.fillSamples('g', [s('a', 0, 100, 'good', 'peer'), s('a', 1, 11, 'good', 'peer'), s('a', 2, 12, 'good', 'peer'), s('a', 3, 103, 'good', 'peer'), s('a', 4, 14, 'good', 'peer'), s('a', 4, 14, 'good', 'peer')]);
       assert.equal(n, 3, 'two repaired, one inserted (the duplicate once), two good kept');
       assert.deepEqual(await store.readSamples('g', 'a', T0, T0 + 10 * P, 100), [s('a', 0, 1), s('a', 1, 11, 'good', 'peer'), s('a', 2, 12, 'good', 'peer'), s('a', 3, 4), s('a', 4, 14, 'good', 'peer')]);

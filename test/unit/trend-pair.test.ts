@@ -75,6 +75,8 @@ class Rig {
   }
 
   async rows(side: Side, tag: string, from = T0, to = T0 + 3600_000): Promise<TrendSample[]> {
+    // Samples taken in fake time may still be on their way to a real database.
+    await this.servers[side]?.sampler.flush();
     return this.stores[side]!.readSamples('line1', tag, from, to, 100_000);
   }
 
