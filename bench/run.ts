@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
 import { runConditionSwitch } from './condition-switch';
+import { type AlarmTrendRow, printAlarmTrend, runAlarmTrendBench } from './alarm-trend';
 import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
 import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
@@ -17,8 +18,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [], gateway: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; alarm_trend: AlarmTrendRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [], gateway: [], alarm_trend: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
 
   if (!only || only === 'gateway') results.gateway.push(...(await runGatewayBench(quick)));
+  if (!only || only === 'alarm_trend') results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     console.log('\ngateway (clients × items changing every sampling_ms; added = gateway minus direct clients in the same run; CPU per 100 000 changes delivered: gateway process, baseline = the server serving the clients directly)');
     console.log(table(results.gateway as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p99_added_ms', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k']));
   }
+  if (results.alarm_trend.length) printAlarmTrend(results.alarm_trend);
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');

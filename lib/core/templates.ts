@@ -71,6 +71,16 @@ export const KIND_LABELS: Record<RedundancyEventKind, string> = {
   'master-changed': 'Master status changed',
   'write-held': 'Writes held',
   'write-released': 'Held writes sent',
+  'alarm-caught-up': 'Alarms caught up',
+  'alarm-acks-delivered': 'Queued acks delivered',
+  'alarm-sync-failed': 'Alarm sync failed',
+  'alarm-actions-taken-over': 'Alarm actions taken over',
+  'backfill-started': 'Backfill started',
+  'backfill-progress': 'Backfill progress',
+  'backfill-complete': 'Backfill complete',
+  'backfill-deferred': 'Backfill deferred',
+  'trend-gap-both': 'Trend gap on both',
+  'store-error': 'Store error',
 };
 
 const SEVERITY_LABELS: Record<Severity, string> = { info: 'INFO', warning: 'WARNING', error: 'ERROR' };

@@ -120,7 +120,18 @@ export type RedundancyEventKind =
   | 'all-down'
   | 'master-changed'
   | 'write-held'
-  | 'write-released';
+  | 'write-released'
+  // alarm-sync (lib/alarm) and trend-backfill (lib/trend)
+  | 'alarm-caught-up'
+  | 'alarm-acks-delivered'
+  | 'alarm-sync-failed'
+  | 'alarm-actions-taken-over'
+  | 'backfill-started'
+  | 'backfill-progress'
+  | 'backfill-complete'
+  | 'backfill-deferred'
+  | 'trend-gap-both'
+  | 'store-error';
 
 export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
@@ -129,6 +140,8 @@ export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'condition-cleared', 'item-error', 'channel-down', 'channel-up', 'all-down', 'master-changed', 'write-held',
   'write-released',
   'peer-up', 'peer-down', 'peer-refused', 'duty-taken', 'duty-released', 'witness-up', 'witness-down',
+  'alarm-caught-up', 'alarm-acks-delivered', 'alarm-sync-failed', 'alarm-actions-taken-over',
+  'backfill-started', 'backfill-progress', 'backfill-complete', 'backfill-deferred', 'trend-gap-both', 'store-error',
 ];
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */
