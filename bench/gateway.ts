@@ -72,7 +72,7 @@ export async function runGatewayBench(quick: boolean): Promise<GatewayRow[]> {
   try {
     pair.start();
     await gateway.start();
-    gateway.expose(pairSource(pair, 'gateway:bench'), { alias: 'bench', items: [], mirrorRoots: ['ns=1;s=Bulk'], mirrorDepth: 1, maxNodes: ITEMS + 10 });
+    gateway.expose(pairSource(pair), { alias: 'bench', items: [], mirrorRoots: ['ns=1;s=Bulk'], mirrorDepth: 1, maxNodes: ITEMS + 10 });
     await waitFor(() => gateway.state().pairs[0]?.state === 'ready' && gateway.serviceLevel === 255, 60_000, 'the gateway ready', () => gateway.state());
     const direct = Array.from({ length: ITEMS }, (_, i) => bulkItemId(i));
     const through = direct.map((id) => `ns=2;s=bench/${id}`);

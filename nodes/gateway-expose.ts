@@ -117,7 +117,7 @@ export = function registerGatewayExpose(RED: RedAPI): void {
         if (closed) return;
         gateway = gw;
         try {
-          exposure = gw.expose(pairSource(pair, `gateway:${node.id}`), config);
+          exposure = gw.expose(pairSource(pair), config);
           if (config.items.length + config.mirrorRoots.length > 0) node.log(t('gateway-expose.log.exposed', { alias, url: gatewayNode.info().endpointUrl }));
         } catch (err) {
           node.error(errorText(err));

@@ -91,21 +91,13 @@ export function healthOf(status: PairStatus): PairHealth {
 }
 
 /**
- * The engine activates a channel only once its items exist, and a pair with no items has none: a
- * gateway whose clients have not subscribed yet would show NoData. Until the engine activates
- * empty pairs, an exposed pair keeps one cheap item: the server's own ServerState (changing almost
- * never). Its 50 ms keeps the engine's publishing interval where clients' items put it (the
- * current OPC UA driver recreates its subscription when that interval changes).
+ * The adapter over the engine's RedundantPair. The engine activates a pair with no items (its
+ * channels are usable once connected and answering), so an exposed pair with no client yet shows
+ * its real state; items come and go with the clients' monitored items (see concentrator.ts).
  */
-export const ANCHOR_ITEM: ItemSpec = { id: 'i=2259', samplingIntervalMs: 50 };
-
-/** The adapter over the engine's RedundantPair. `owner` names the gateway exposure using it. */
-let anchors = 0;
-export function pairSource(pair: RedundantPair, owner = 'gateway'): GatewaySource {
-  const anchor = `${owner}:anchor:${++anchors}`;
-  pair.setItems(anchor, [ANCHOR_ITEM]);
+export function pairSource(pair: RedundantPair): GatewaySource {
   return {
-    close: () => pair.removeItems(anchor),
+    close: () => undefined,
     name: pair.name,
     health: () => healthOf(pair.status()),
     onData(listener) {
