@@ -565,6 +565,27 @@ describe('RedundantPair (core engine, fake time)', () => {
     });
   });
 
+  describe('tolerances from what the server granted', () => {
+    it('a server that publishes slower than asked does not look stalled', async () => {
+      const r = rig('hot');
+      // Like an open62541 server raising a requested 50 ms publishing interval: here to 800 ms.
+      for (const d of [r.primary, r.secondary]) {
+        const add = d.addItems.bind(d);
+        d.addItems = async (items, state) => ({ ...(await add(items, state)), publishingIntervalMs: 800 });
+      }
+      await started(r);
+      // The primary's changes arrive up to a publishing interval later than the secondary's.
+      for (let n = 1; n <= 40; n++) {
+        await r.clock.advance(100);
+        r.secondary.emit([counterChange(ITEM, n, 100, 0, 0)]);
+        if (n % 8 === 0) r.primary.emit(Array.from({ length: 8 }, (_, k) => counterChange(ITEM, n - 7 + k)));
+      }
+      assert.equal(r.pair.getActive(), 'primary', `no stream-lag failover: ${r.kinds().join(', ')}`);
+      assert.ok(!r.kinds().includes('stream-lag'));
+      await r.pair.stop();
+    });
+  });
+
   describe('a robust engine', () => {
     it('a listener that throws is logged, and the pair carries on connecting, pinging and failing over', async () => {
       const logged: string[] = [];
