@@ -2,7 +2,7 @@
 // decides anything itself (node-opcua's own reconnection is off): it reports a lost connection
 // at once, answers pings within the engine's timeout, and creates, switches and feeds monitored
 // items in batches.
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   AttributeIds,
@@ -14,7 +14,6 @@ import {
   MessageSecurityMode,
   MonitoringMode,
   type NotificationMessage,
-  OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
   StatusCodes,
@@ -23,12 +22,14 @@ import {
   type UserIdentityInfo,
   Variant,
   VariantArrayType,
-  coerceNodeId,
 } from 'node-opcua';
 import { realClock, withTimeout } from '../core/clock';
 import type { BrowseEntry, ItemDescription } from '../core/driver';
 import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../core/types';
 import { browseChildren, describeNodes } from './opcua-browse';
+import { hasNamespaceUri, readNamespaceArray, resolveWith } from './opcua-nodeid';
+import { certificateRefusal, certificateVerdict, checkingCertificateManager, clientCertificateManager } from './opcua-pki';
+import { checkNodeId, checkOpcuaEndpoint } from '../rules/opcua';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic128Rsa15' | 'Basic256' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
@@ -44,6 +45,14 @@ export interface OpcuaDriverOptions {
   pingTimeoutMs: number;
   /** Names this client's sessions on the server (what an operator sees in its diagnostics). */
   sessionName?: string;
+  /**
+   * The Node-RED user dir: the client certificate and trust lists live in
+   * <userDir>/node-red-contrib-redundancy/pki/client (lib/drivers/opcua-pki.ts). Default: Node-RED's
+   * own default, ~/.node-red.
+   */
+  userDir?: string;
+  /** Commissioning: accept a server certificate that is not trusted (it is not stored as trusted). */
+  acceptUnknownCertificates?: boolean;
 }
 
 /** Monitored items per CreateMonitoredItems / SetMonitoringMode request. */
@@ -52,25 +61,14 @@ const SERVER_STATE = 'i=2259';
 const CURRENT_TIME = 'i=2258';
 const SERVICE_LEVEL = 'i=2267';
 
+/** The shared rule (lib/rules/opcua): IPv6 in brackets, ports 1–65535, a message that explains. */
 export function validateEndpointUrl(url: string): string | undefined {
-  if (!url) return 'an endpoint URL is required (opc.tcp://host:port/path)';
-  const m = /^opc\.tcp:\/\/([^\s/:]+)(?::(\d+))?(\/\S*)?$/.exec(url);
-  if (!m) return `"${url}" is not an OPC UA endpoint URL: it must look like opc.tcp://host:4840/path`;
-  if (m[2] !== undefined) {
-    const port = Number(m[2]);
-    if (port < 1 || port > 65535) return `port ${m[2]} is out of range 1..65535`;
-  }
-  return undefined;
+  return checkOpcuaEndpoint(url);
 }
 
+/** The shared rule (lib/rules/opcua): ns=, nsu= (resolved per server on connect), i/s/g/b. */
 export function validateNodeId(id: string): string | undefined {
-  if (!id) return 'a node id is required (e.g. ns=1;s=Tag)';
-  try {
-    coerceNodeId(id);
-    return undefined;
-  } catch (err) {
-    return `"${id}" is not a valid node id (${err instanceof Error ? err.message : String(err)}); examples: ns=1;s=Line1.Speed, i=2258`;
-  }
+  return checkNodeId(id);
 }
 
 /** JS value of a node-opcua Variant: typed arrays to arrays, 64-bit integers to numbers. */
@@ -137,16 +135,10 @@ export function coerceForWrite(item: string, value: unknown, dataType: DataType,
   return new Variant({ dataType, value: one(value) });
 }
 
-let clientCertificates: Promise<OPCUACertificateManager> | undefined;
-/** One client PKI for the process, outside the project, created once. */
-function clientCertificateManager(): Promise<OPCUACertificateManager> {
-  if (!clientCertificates) {
-    const manager = new OPCUACertificateManager({ rootFolder: join(tmpdir(), 'node-red-contrib-redundancy-pki', 'client'), automaticallyAcceptUnknownCertificate: true });
-    clientCertificates = manager.initialize().then(() => manager);
-  }
-  return clientCertificates;
+/** The user dir of the certificate store when none is given: Node-RED's default. */
+export function defaultUserDir(): string {
+  return join(homedir(), '.node-red');
 }
-
 
 /** One connection: client, session, subscription and the monitored items on it. */
 interface Connection {
@@ -160,6 +152,8 @@ interface Connection {
   byHandle: Map<number, string>;
   lost: boolean;
   closing: boolean;
+  /** The server's NamespaceArray, read once when a node id names its namespace by URI. */
+  namespaces?: string[];
 }
 
 export class OpcuaDriver implements EndpointDriver {
@@ -172,6 +166,10 @@ export class OpcuaDriver implements EndpointDriver {
     const err = validateEndpointUrl(opts.endpointUrl);
     if (err) throw new Error(err);
     this.endpoint = opts.endpointUrl;
+  }
+
+  private get userDir(): string {
+    return this.opts.userDir || defaultUserDir();
   }
 
   attach(listener: DriverListener): void {
@@ -209,7 +207,10 @@ export class OpcuaDriver implements EndpointDriver {
       requestedSessionTimeout: Math.max(20_000, 10 * this.transportTimeoutMs),
       transportTimeout: this.transportTimeoutMs,
       defaultTransactionTimeout: this.requestTimeoutMs,
-      clientCertificateManager: securityMode === MessageSecurityMode.None ? undefined : await clientCertificateManager(),
+      clientCertificateManager:
+        securityMode === MessageSecurityMode.None
+          ? undefined
+          : checkingCertificateManager(await clientCertificateManager(this.userDir), this.endpoint, this.opts.acceptUnknownCertificates === true),
     });
     let session: ClientSession | undefined;
     const attempt = (async () => {
@@ -224,6 +225,8 @@ export class OpcuaDriver implements EndpointDriver {
     } catch (err) {
       attempt.catch(() => undefined);
       await this.forceClose(client);
+      const verdict = certificateVerdict(this.endpoint);
+      if (verdict && !verdict.accepted && /certificate/i.test(errorMessage(err))) throw new Error(certificateRefusal(verdict, this.userDir));
       throw new Error(describeConnectError(err, this.endpoint));
     }
     if (!session) throw new Error(`no session on ${this.endpoint}`);
@@ -306,11 +309,14 @@ export class OpcuaDriver implements EndpointDriver {
       if (err) errors.push({ id: it.id, error: err });
     }
     const valid = create.filter((it) => !validateNodeId(it.id));
+    const resolved = await this.resolveIds(conn, valid.map((it) => it.id));
+    for (const [id, r] of resolved) if (r instanceof Error) errors.push({ id, error: r.message });
     const bySampling = new Map<number, ItemSpec[]>();
     for (const it of valid) bySampling.set(it.samplingIntervalMs, [...(bySampling.get(it.samplingIntervalMs) ?? []), it]);
     const batches: ItemSpec[][] = [];
     for (const list of bySampling.values()) for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH));
-    const results = await Promise.all(batches.map((batch) => this.createBatch(conn, batch, reporting)));
+    const usable = batches.map((b) => b.filter((it) => !(resolved.get(it.id) instanceof Error))).filter((b) => b.length > 0);
+    const results = await Promise.all(usable.map((batch) => this.createBatch(conn, batch, reporting, resolved)));
     for (const r of results) errors.push(...r);
     if (this.conn !== conn) throw new Error('connection closed while creating items');
     return errors;
@@ -348,11 +354,11 @@ export class OpcuaDriver implements EndpointDriver {
     await sub?.terminate().catch(() => undefined);
   }
 
-  private async createBatch(conn: Connection, batch: ItemSpec[], reporting: boolean): Promise<ItemError[]> {
+  private async createBatch(conn: Connection, batch: ItemSpec[], reporting: boolean, resolved: Map<string, string | Error>): Promise<ItemError[]> {
     const subscription = conn.subscription;
     if (!subscription) throw new Error('no subscription');
     const group = await subscription.monitorItems(
-      batch.map((it) => ({ nodeId: it.id, attributeId: AttributeIds.Value })),
+      batch.map((it) => ({ nodeId: String(resolved.get(it.id) ?? it.id), attributeId: AttributeIds.Value })),
       { samplingInterval: batch[0].samplingIntervalMs, queueSize: 20, discardOldest: true },
       TimestampsToReturn.Both,
     );
@@ -380,7 +386,13 @@ export class OpcuaDriver implements EndpointDriver {
 
   async read(items: string[]): Promise<DataChange[]> {
     const conn = this.requireConnection();
-    const values = await conn.session.read(items.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    const resolved = await this.resolveIds(conn, items);
+    const nodeIds = items.map((id) => {
+      const r = resolved.get(id) ?? id;
+      if (r instanceof Error) throw new Error(`read ${id}: ${r.message}`);
+      return r;
+    });
+    const values = await conn.session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
     return values.map((dv, i) => toChange(items[i], dv));
   }
 
@@ -388,11 +400,13 @@ export class OpcuaDriver implements EndpointDriver {
     const conn = this.requireConnection();
     const nodeErr = validateNodeId(item);
     if (nodeErr) throw new Error(nodeErr);
+    const target = (await this.resolveIds(conn, [item])).get(item) ?? item;
+    if (target instanceof Error) throw new Error(`write to ${item}: ${target.message}`);
     let type = this.dataTypes.get(item);
     if (!type) {
       const [dt, rank] = await conn.session.read([
-        { nodeId: item, attributeId: AttributeIds.DataType },
-        { nodeId: item, attributeId: AttributeIds.ValueRank },
+        { nodeId: target, attributeId: AttributeIds.DataType },
+        { nodeId: target, attributeId: AttributeIds.ValueRank },
       ]);
       if (!dt.statusCode.isGood()) throw new Error(`write to ${item} refused: ${dt.statusCode.name}`);
       const typeId = dt.value.value as { namespace: number; value: number };
@@ -401,12 +415,31 @@ export class OpcuaDriver implements EndpointDriver {
       this.dataTypes.set(item, type);
     }
     const variant = type.dataType === DataType.Variant ? new Variant({ dataType: guessType(value), value }) : coerceForWrite(item, value, type.dataType, type.isArray);
-    const status = await conn.session.write({ nodeId: item, attributeId: AttributeIds.Value, value: { value: variant } });
+    const status = await conn.session.write({ nodeId: target, attributeId: AttributeIds.Value, value: { value: variant } });
     if (!status.isGood()) throw new Error(`write to ${item} refused: ${status.name}`);
   }
 
   async describe(items: string[]): Promise<ItemDescription[]> {
-    return describeNodes(this.requireConnection().session, items);
+    const conn = this.requireConnection();
+    const resolved = await this.resolveIds(conn, items);
+    const ids = items.map((id) => {
+      const r = resolved.get(id) ?? id;
+      return r instanceof Error ? id : r;
+    });
+    const out = await describeNodes(conn.session, ids);
+    return out.map((d, i) => {
+      const r = resolved.get(items[i]);
+      return r instanceof Error ? { ...d, id: items[i], error: r.message } : { ...d, id: items[i] };
+    });
+  }
+
+  /** nsu= ids in their ns= form for this server (the NamespaceArray is read once per connection). */
+  private async resolveIds(conn: Connection, ids: string[]): Promise<Map<string, string | Error>> {
+    const out = new Map<string, string | Error>();
+    if (!ids.some(hasNamespaceUri)) return out;
+    if (!conn.namespaces) conn.namespaces = await readNamespaceArray(conn.session);
+    for (const id of ids) out.set(id, resolveWith(conn.namespaces, id));
+    return out;
   }
 
   async browse(nodeId: string | undefined, max: number): Promise<BrowseEntry[]> {
@@ -439,8 +472,12 @@ function guessType(value: unknown): DataType {
   return DataType.String;
 }
 
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function describeConnectError(err: unknown, endpoint: string): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   if (/ECONNREFUSED/.test(msg)) return `connection refused by ${endpoint}`;
   if (/ENOTFOUND|EAI_AGAIN/.test(msg)) return `host of ${endpoint} not found`;
   if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/.test(msg)) return `login refused by ${endpoint} (check user name and password)`;
