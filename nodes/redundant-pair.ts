@@ -4,22 +4,25 @@
 import { pairHub } from '../lib/core/hub';
 import { RedundantPair, errorText } from '../lib/core/pair';
 import type { EndpointDriver, ServerRole } from '../lib/core/types';
-import { OpcuaDriver } from '../lib/drivers/opcua';
+import { OpcuaDriver, defaultUserDir } from '../lib/drivers/opcua';
+import { registerAdminRoutes } from './common/admin';
 import type { NodeDef, RedAPI } from './common/node-red';
 import { type PairUser, type RedundantPairNode, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
 
 export = function registerRedundantPair(RED: RedAPI): void {
   const t = translator(RED);
-  function RedundantPairConfig(this: RedundantPairNode, def: NodeDef): void {
+  function RedundantPairConfig(this: RedundantPairNode & { configDef?: NodeDef }, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const users = new Map<string, PairUser>();
     let startTimer: NodeJS.Immediate | undefined;
     node.name = String(def.name || '');
+    node.configDef = def;
 
     try {
       const cfg = parsePairConfig(def, node.credentials ?? {});
+      const userDir = RED.settings.userDir || defaultUserDir();
       const driver = (role: ServerRole): EndpointDriver =>
         new OpcuaDriver({
           endpointUrl: cfg.endpoints[role],
@@ -30,8 +33,16 @@ export = function registerRedundantPair(RED: RedAPI): void {
           pingIntervalMs: cfg.options.pingIntervalMs,
           pingTimeoutMs: cfg.options.pingTimeoutMs,
           sessionName: `${cfg.options.name} ${role}`,
+          userDir,
+          acceptUnknownCertificates: cfg.acceptUnknownCertificates,
         });
       node.pair = new RedundantPair(cfg.options, { primary: driver('primary'), secondary: driver('secondary') });
+      if (cfg.acceptUnknownCertificates) {
+        node.warning = t('redundant-pair.status.acceptingUnknown');
+        node.warn(t('redundant-pair.errors.acceptingUnknown'));
+      }
+      // The N-channel engine (issue 7) takes these; until it is merged they are parsed and checked only.
+      if (cfg.standbys.length > 0) node.warn(`further channels (${cfg.standbys.map((s) => s.name).join(', ')}) need the N-channel engine; this build uses the primary and the secondary only`);
       pairHub.register(node.id, node.pair);
       node.pair.on('status', (status) => {
         for (const user of users.values()) user.onPairStatus(status);
@@ -70,4 +81,5 @@ export = function registerRedundantPair(RED: RedAPI): void {
   RED.nodes.registerType('redundant-pair', RedundantPairConfig, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
   });
+  registerAdminRoutes(RED);
 };

@@ -284,7 +284,7 @@ export class ConditionMonitor {
         const item = s.items.get(c.item);
         if (!item) return undefined;
         const arr = asArray(item.value);
-        if (!arr) return satisfies(c, item.value) ? `${c.item} = ${describe(item.value)} (holds when it ${wantText(c)})` : undefined;
+        if (!arr) return satisfies(c, item.value) ? `${c.item} = ${describe(item.value)} (holds when ${c.spec.op === 'true' || c.spec.op === 'false' ? 'it ' : ''}${wantText(c)})` : undefined;
         if (arr.length === 0) return undefined;
         if (c.all) {
           for (let i = 0; i < arr.length; i++) if (!satisfies(c, arr[i])) return undefined;

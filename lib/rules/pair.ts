@@ -103,6 +103,30 @@ export function checkUser(user: unknown, p: PairProps): string | undefined {
   return undefined;
 }
 
+/** How the dialog labels each field: the runtime's messages start with it. */
+export const PAIR_FIELD_LABELS: Record<string, string> = {
+  name: 'name',
+  protocol: 'protocol',
+  primaryEndpoint: 'primary endpoint',
+  secondaryEndpoint: 'secondary endpoint',
+  standbys: 'further channels',
+  securityMode: 'security',
+  securityPolicy: 'security',
+  authMode: 'login',
+  user: 'user',
+  mode: 'mode',
+  pingInterval: 'ping interval',
+  pingTimeout: 'ping timeout',
+  holdOff: 'hold-off',
+  reconnectMax: 'reconnect back-off',
+};
+
+/** 'primary endpoint: "x" is …' (a message that names its field already is left as it is). */
+export function problemText(p: Problem): string {
+  const label = PAIR_FIELD_LABELS[p.field] ?? p.field;
+  return p.message.toLowerCase().startsWith(label) || p.message.startsWith('the ') || p.message.startsWith('a user') ? p.message : `${label}: ${p.message}`;
+}
+
 export interface Problem {
   field: string;
   message: string;

@@ -82,6 +82,6 @@ export function checkTemplate(t: unknown, fields: readonly string[] = TEMPLATE_F
     if (sigil === '#' || sigil === '^') open.push({ name, at: start });
   }
   const unclosed = open.pop();
-  if (unclosed) return `the section "${unclosed.name}" opened at ${textPosition(t, unclosed.at)} is never closed (add {{/${unclosed.name}}})`;
+  if (unclosed) return `unclosed section "${unclosed.name}" opened at ${textPosition(t, unclosed.at)} is never closed (add {{/${unclosed.name}}})`;
   return undefined;
 }
