@@ -56,9 +56,9 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const invalid = new Map<number, string>();
     for (const p of conditionProblems(configured, protocol)) {
       if (p.index < 0) continue;
-      invalid.set(p.index, p.message);
-      node.error(t('failover-condition.errors.notArmed', { condition: conditionLabel(configured, p.index), error: p.message }));
+      invalid.set(p.index, invalid.has(p.index) ? `${invalid.get(p.index)}; ${p.message}` : p.message);
     }
+    for (const [index, message] of invalid) node.error(t('failover-condition.errors.notArmed', { condition: conditionLabel(configured, index), error: message }));
     const specs = configured.filter((_c, i) => !invalid.has(i));
     const notArmed = [...invalid.keys()].map((i) => String(configured[i]?.name || `condition ${i + 1}`));
     const pair = pairNode.pair;

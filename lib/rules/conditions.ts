@@ -54,22 +54,35 @@ export interface ConditionProblem {
 }
 
 /**
- * The first problem of one condition as an operator typed it (numbers may be numeric text), with
- * the field it is about; undefined when the condition can be evaluated. With `protocol` ('opcua')
- * the item's syntax is checked too (a tag name without its node id never matches anything).
+ * Every problem of one condition as an operator typed it (numbers may be numeric text), each with
+ * the field it is about: the name, the item, and the kind's own fields are judged independently,
+ * so the dialog marks all of them at once. With `protocol` ('opcua') the item's syntax is checked
+ * too (a tag name without its node id never matches anything).
  */
-export function conditionProblem(spec: unknown, protocol?: string): { field: ConditionField; message: string } | undefined {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return { field: 'row', message: 'a condition must be an object with a name and a kind' };
+export function conditionFieldProblems(spec: unknown, protocol?: string): Array<{ field: ConditionField; message: string }> {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return [{ field: 'row', message: 'a condition must be an object with a name and a kind' }];
   const s = spec as Record<string, unknown>;
-  if (typeof s.name !== 'string' || s.name.trim() === '') return { field: 'name', message: 'the condition needs a name' };
-  if (!CONDITION_KINDS.includes(s.kind as ConditionKind)) return { field: 'kind', message: `unknown condition kind ${quote(s.kind)} (expected ${CONDITION_KINDS.join(', ')})` };
+  const out: Array<{ field: ConditionField; message: string }> = [];
+  if (typeof s.name !== 'string' || s.name.trim() === '') out.push({ field: 'name', message: 'the condition needs a name' });
+  if (!CONDITION_KINDS.includes(s.kind as ConditionKind)) {
+    out.push({ field: 'kind', message: `unknown condition kind ${quote(s.kind)} (expected ${CONDITION_KINDS.join(', ')})` });
+    return out;
+  }
   const kind = s.kind as ConditionKind;
   if (kind !== 'service-level') {
-    if (typeof s.item !== 'string' || s.item.trim() === '') return { field: 'item', message: `"${KIND_TEXT[kind]}" needs the item it watches` };
-    const rules = protocol === undefined ? undefined : protocolRules(protocol);
-    const itemErr = rules === undefined || typeof rules === 'string' ? undefined : rules.checkItem(s.item.trim());
-    if (itemErr) return { field: 'item', message: itemErr };
+    if (typeof s.item !== 'string' || s.item.trim() === '') out.push({ field: 'item', message: `"${KIND_TEXT[kind]}" needs the item it watches` });
+    else {
+      const rules = protocol === undefined ? undefined : protocolRules(protocol);
+      const itemErr = rules === undefined || typeof rules === 'string' ? undefined : rules.checkItem(s.item.trim());
+      if (itemErr) out.push({ field: 'item', message: itemErr });
+    }
   }
+  const own = kindProblem(kind, s);
+  if (own) out.push(own);
+  return out;
+}
+
+function kindProblem(kind: ConditionKind, s: Record<string, unknown>): { field: ConditionField; message: string } | undefined {
   switch (kind) {
     case 'stale': {
       const ms = toNumber(s.staleMs);
@@ -110,6 +123,11 @@ export function conditionProblem(spec: unknown, protocol?: string): { field: Con
   }
 }
 
+/** The first problem of one condition, or undefined when it can be evaluated. */
+export function conditionProblem(spec: unknown, protocol?: string): { field: ConditionField; message: string } | undefined {
+  return conditionFieldProblems(spec, protocol)[0];
+}
+
 /** The problem of one condition as a message, or undefined (the runtime's and the API's form). */
 export function validateCondition(spec: unknown, protocol?: string): string | undefined {
   return conditionProblem(spec, protocol)?.message;
@@ -121,9 +139,9 @@ export function conditionProblems(specs: unknown, protocol?: string): ConditionP
   const out: ConditionProblem[] = [];
   const seen = new Map<string, number>();
   specs.forEach((spec, i) => {
-    const p = conditionProblem(spec, protocol);
-    if (p) {
-      out.push({ index: i, ...p });
+    const found = conditionFieldProblems(spec, protocol);
+    if (found.length > 0) {
+      for (const p of found) out.push({ index: i, ...p });
       return;
     }
     const n = String((spec as { name: string }).name).trim();
