@@ -51,8 +51,9 @@ function eventRow(e: LoggedEvent): Record<string, unknown> {
 function eventDuration(e: LoggedEvent): string {
   const d = formatDuration(e.durationMs);
   if (!d) return d;
-  if (e.kind === 'connection-lost') return `up ${d}`;
-  if (e.kind === 'connected') return `down ${d}`;
+  if (e.kind === 'connection-lost') return `was up ${d}`;
+  if (e.kind === 'connected') return `was down ${d}`;
+  if (e.kind === 'switch-complete') return `switch took ${d}`;
   return d;
 }
 

@@ -122,7 +122,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
   it('"Fail primary (crash)": the pair switches to the secondary, the values keep coming, the event log explains it', async function () {
     const before = await counter(page);
     await page.getByRole('button', { name: 'Fail primary (crash)' }).click();
-    await waitForText(page, /secondary \(hot, 1 failovers\)/, 15_000, 'the pair active on the secondary');
+    await waitForText(page, /secondary \(hot, 1 failover\)/, 15_000, 'the pair active on the secondary');
     const text = await waitForText(page, /failover\s+primary → secondary/, 10_000, 'the failover in the event log');
     assert.match(text, /demo-pair\s+hot\s+secondary\s+down/, 'the status table: secondary active, primary down');
     assert.match(text, /switch-complete\s+primary → secondary/, 'the switch completion names both servers');
@@ -137,7 +137,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
     await page.getByRole('button', { name: 'Restore primary' }).click();
     const text = await waitForText(page, /promotion\s+secondary → primary/, 45_000, 'the promotion back to the primary');
     assert.match(text, /connected\s+primary\s+connected to opc\.tcp:\/\/127\.0\.0\.1:\d+\/UA\/Simulator\s+down \d/, 'the reconnection says how long the primary was down');
-    await waitForText(page, /primary \(hot, 1 failovers\)/, 10_000, 'the pair active on the primary again');
+    await waitForText(page, /primary \(hot, 1 failover\)/, 10_000, 'the pair active on the primary again');
     await shot(page, '3-restored');
   });
 });
