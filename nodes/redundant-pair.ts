@@ -47,8 +47,20 @@ export = function registerRedundantPair(RED: RedAPI): void {
       node.pair.on('status', (status) => {
         for (const user of users.values()) user.onPairStatus(status);
       });
+      // A refused server certificate is logged once per server and certificate (the pair retries
+      // with back-off; the log is not filled with the same refusal).
+      const refusalsLogged = new Set<string>();
       node.pair.on('event', (e) => {
         if (e.severity === 'error') node.log(`${e.kind}: ${e.reason}`);
+        if (e.kind === 'connect-failed' && /server certificate (not trusted|outside its validity|refused)/.test(e.reason)) {
+          const key = `${e.server}|${e.reason}`;
+          if (!refusalsLogged.has(key)) {
+            refusalsLogged.add(key);
+            node.warn(`${e.server}: ${e.reason}`);
+          }
+        } else if (e.kind === 'connected' && e.server) {
+          for (const k of [...refusalsLogged]) if (k.startsWith(`${e.server}|`)) refusalsLogged.delete(k);
+        }
       });
     } catch (err) {
       node.configError = errorText(err);

@@ -124,7 +124,7 @@ export const PAIR_FIELD_LABELS: Record<string, string> = {
 /** 'primary endpoint: "x" is …' (a message that names its field already is left as it is). */
 export function problemText(p: Problem): string {
   const label = PAIR_FIELD_LABELS[p.field] ?? p.field;
-  return p.message.toLowerCase().startsWith(label) || p.message.startsWith('the ') || p.message.startsWith('a user') ? p.message : `${label}: ${p.message}`;
+  return p.message.toLowerCase().includes(label) ? p.message : `${label}: ${p.message}`;
 }
 
 export interface Problem {
