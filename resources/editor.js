@@ -90,25 +90,35 @@
     });
   }
 
-  /** Runs `refresh` on every edit inside the dialog (typing, selects, list rows added or removed). */
-  function watch(container, refresh) {
+  let watchers = 0;
+  /**
+   * Runs `refresh` on every edit inside the dialog that holds `anchor` (typing, selects, list rows
+ * added or removed).
+   * Returns a handle whose stop() unbinds exactly this dialog (another dialog of the stack may be
+   * opening or closing meanwhile).
+   */
+  function watch(anchor, refresh) {
     let timer;
+    const ns = '.redundancyWatch' + (++watchers);
+    // The dialog holding `anchor` (an element only this dialog has): a dialog that just closed may
+    // still be in the page for a moment, with ids like #dialog-form of its own.
+    const el = $(anchor).last().closest('form, .red-ui-tray-body');
     const run = function () {
       clearTimeout(timer);
       timer = setTimeout(refresh, 60);
     };
-    $(container).on('input change keyup paste', 'input, select, textarea', run);
+    el.on('input' + ns + ' change' + ns + ' keyup' + ns + ' paste' + ns, 'input, select, textarea', run);
     const observer = new MutationObserver(run);
-    $(container).find('ol, ul.red-ui-editableList-list').each(function () { observer.observe(this, { childList: true, subtree: false }); });
-    $(container).data('redundancy-observer', observer);
+    el.find('ol, ul.red-ui-editableList-list').each(function () { observer.observe(this, { childList: true, subtree: false }); });
     setTimeout(refresh, 0);
-    return run;
-  }
-
-  function unwatch(container) {
-    const o = $(container).data('redundancy-observer');
-    if (o) o.disconnect();
-    $(container).off('input change keyup paste');
+    return {
+      run: run,
+      stop: function () {
+        clearTimeout(timer);
+        observer.disconnect();
+        el.off(ns);
+      }
+    };
   }
 
   function errorText(xhr, fallback) {
@@ -269,8 +279,9 @@
         {
           id: 'redundancy-browse-add', text: options.multi ? 'Add picked items' : 'Use this item', class: 'primary',
           click: function () {
-            options.onPick([...picked.values()]);
-            RED.tray.close();
+            // The dialog below is detached while this tray is open: it is given the items once it is back.
+            const entries = [...picked.values()];
+            RED.tray.close(function () { options.onPick(entries); });
           }
         }
       ],
@@ -380,8 +391,8 @@
                 .append($('<td/>').text(e.endpointUrl))
                 .appendTo(table);
               tr.on('click', function () {
-                onPick(e);
-                RED.tray.close();
+                // The dialog below is detached while this tray is open: it is filled once it is back.
+                RED.tray.close(function () { onPick(e); });
               });
             });
             Object.keys(res.certificates || {}).forEach(function (k) {
@@ -475,7 +486,6 @@
     mark: mark,
     markTabs: markTabs,
     watch: watch,
-    unwatch: unwatch,
     browse: browse,
     discover: discover,
     certificatePanel: certificatePanel,
