@@ -333,7 +333,7 @@
       ['Valid', info.validFrom.slice(0, 10) + ' to ' + info.validTo.slice(0, 10) + (info.expired ? ' (EXPIRED or not yet valid)' : '')],
       ['Issuer', info.selfSigned ? 'self-signed' : info.issuer],
       ['Application URI', info.applicationUri || '—'],
-      ['This Node-RED', trust === 'trusted' ? 'trusts it' : trust === 'rejected' ? 'refused it (in rejected/): not trusted yet' : 'has not seen it: not trusted yet']
+      ['This Node-RED', trust === 'trusted' ? 'trusts it' : trust === 'rejected' ? 'does not trust it yet (it waits in rejected/)' : 'does not trust it yet']
     ];
     const table = $('<table class="redundancy-table"/>').appendTo(box);
     rows.forEach(function (r) {
