@@ -140,4 +140,16 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
     await waitForText(page, /primary \(hot, 1 failover\)/, 10_000, 'the pair active on the primary again');
     await shot(page, '3-restored');
   });
+
+  it('fits 800 px: nothing cut off, each table row shown as a card', async function () {
+    await page.setViewportSize({ width: 800, height: 1000 });
+    const text = await waitForText(page, /Last event/, 10_000, 'the status table at 800 px');
+    assert.match(text, /Pair\s+demo-pair/, 'the status table as cards: label and value per line');
+    const overflow = await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+    await shot(page, '4-800px');
+  });
 });

@@ -279,4 +279,15 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     assert.ok(tabsAfter.includes('OPC UA pair, cold mode') && tabsAfter.includes('OPC UA pair, warm mode'), tabsAfter.join(', '));
     await shot(page, '11-two-examples');
   });
+
+  it('the palette filter "redund" finds every node of the package', async function () {
+    await closeTrays();
+    await page.click('#red-ui-palette-search input');
+    await page.locator('#red-ui-palette-search input').pressSequentially('redund', { delay: 30 });
+    await sleep(800);
+    const shown = await page.locator('#red-ui-palette-container .red-ui-palette-node:visible').evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(a: string): string }).getAttribute('data-palette-type')));
+    assert.deepEqual(shown.sort(), ['failover-condition', 'opcua-simulator', 'redundancy-diagnostics', 'redundant-source']);
+    await shot(page, '12-palette');
+    await page.fill('#red-ui-palette-search input', '');
+  });
 });
