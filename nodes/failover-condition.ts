@@ -46,7 +46,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     if (!pairNode?.pair) {
       // The pair logged its own configuration error once; here it is only shown.
       const text = pairNode?.configError ?? t('failover-condition.errors.noPair');
-      node.status({ fill: 'red', shape: 'ring', text: shortText(t('failover-condition.status.pairConfig', { error: text })) });
+      node.status({ fill: 'red', shape: 'ring', text: shortText(t('failover-condition.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
       node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }

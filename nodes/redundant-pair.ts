@@ -7,7 +7,7 @@ import type { EndpointDriver, ServerRole } from '../lib/core/types';
 import { OpcuaDriver, defaultUserDir } from '../lib/drivers/opcua';
 import { registerAdminRoutes } from './common/admin';
 import type { NodeDef, RedAPI } from './common/node-red';
-import { type PairUser, type RedundantPairNode, parsePairConfig } from './common/pair-config';
+import { PairConfigError, type PairUser, type RedundantPairNode, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
 
 export = function registerRedundantPair(RED: RedAPI): void {
@@ -64,6 +64,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
       });
     } catch (err) {
       node.configError = errorText(err);
+      if (err instanceof PairConfigError) node.configSummary = `${err.fields.join(', ')} (see the log)`;
       node.error(t('redundant-pair.errors.config', { error: node.configError }));
     }
 

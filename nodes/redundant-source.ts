@@ -58,7 +58,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
     if (!pairNode?.pair) {
       // The pair logged its own configuration error once; here it is only shown.
       const text = pairNode?.configError ?? t('redundant-source.errors.noPair');
-      node.status({ fill: 'red', shape: 'ring', text: shortText(t('redundant-source.status.pairConfig', { error: text })) });
+      node.status({ fill: 'red', shape: 'ring', text: shortText(t('redundant-source.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
       node.on('input', (_msg, _send, done) => done(new Error(text)));
       return;
     }

@@ -3,7 +3,7 @@
 import type { PairOptions, RedundantPair } from '../../lib/core/pair';
 import type { ConnectionMode, PairStatus, ServerRole } from '../../lib/core/types';
 import type { SecurityModeName, SecurityPolicyName } from '../../lib/drivers/opcua';
-import { type StandbyChannel, pairProblems, problemText, standbyList } from '../../lib/rules/pair';
+import { PAIR_FIELD_LABELS, type StandbyChannel, pairProblems, problemText, standbyList } from '../../lib/rules/pair';
 import { boolProp, numberProp, type Node, type NodeDef } from './node-red';
 
 export interface PairUser {
@@ -15,6 +15,8 @@ export interface RedundantPairNode extends Node {
   pair?: RedundantPair;
   /** Set when the configuration is unusable: users show it, the flow still deploys. */
   configError?: string;
+  /** The fields at fault ('primary endpoint, ping interval'): short enough for a user's status. */
+  configSummary?: string;
   /** Set while the pair runs in a way an operator must know of (accepting unknown certificates): users show it yellow. */
   warning?: string;
   register(user: PairUser): void;
@@ -37,10 +39,18 @@ export interface ParsedPairConfig {
   password?: string;
 }
 
+/** The pair's problems: the whole text for the log, the fields at fault for a status. */
+export class PairConfigError extends Error {
+  constructor(message: string, readonly fields: string[]) {
+    super(message);
+    this.name = 'PairConfigError';
+  }
+}
+
 /** Turns the editor's properties into engine options, or throws one message listing every problem. */
 export function parsePairConfig(def: NodeDef, credentials: Record<string, string | undefined> = {}): ParsedPairConfig {
   const problems = pairProblems(def, credentials);
-  if (problems.length) throw new Error(problems.map(problemText).join('; '));
+  if (problems.length) throw new PairConfigError(problems.map(problemText).join('; '), [...new Set(problems.map((p) => PAIR_FIELD_LABELS[p.field] ?? p.field))]);
   const useLogin = def.authMode === 'username';
   const securityMode = String(def.securityMode || 'None') as SecurityModeName;
   const options: PairOptions = {

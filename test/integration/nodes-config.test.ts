@@ -71,7 +71,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     assert.equal(errors.split('not-opc-ua').length - 1, 1, `the pair's error is logged once, not again by its users:\n${errors}`);
     const status = lastStatus('badsrc');
     assert.equal(status?.fill, 'red');
-    assert.match(status?.text ?? '', /^pair config: primary endpoint: /);
+    assert.match(status?.text ?? '', /^pair config: primary endpoint \(see the log\)$/);
   });
 
   it('no items, or an invalid node id, is a configuration error', async function () {
