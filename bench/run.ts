@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
 import { runConditionSwitch } from './condition-switch';
 import { runLogBench } from './log-cost';
+import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
+import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
@@ -13,8 +15,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -47,6 +49,13 @@ async function main(): Promise<void> {
 
 
   if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
+  if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
+
+  if (!only || only === 'selector') {
+    const sel = await runSelectorBench(quick);
+    results.selector.push(...sel.failover);
+    results.selector_cpu.push(...sel.cpu);
+  }
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
@@ -56,6 +65,15 @@ async function main(): Promise<void> {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
     console.log(table(rows.map((r) => ({ metric: r.metric, case: r.condition ?? `max ${r.max_events}`, value: r.value ?? r.condition_switch_ms })), ['metric', 'case', 'value']));
+  }
+  if (results.modbus.length) {
+    console.log('\nmodbus (full reads of N holding registers per second; ratio = driver / plain modbus-serial client; spread = driver runs / plain runs)');
+    console.log(table(results.modbus as unknown as Array<Record<string, unknown>>, MODBUS_COLUMNS));
+  }
+  if (results.selector.length) {
+    console.log('\nchannel-selector with node-red-contrib-modbus read nodes (ms; baseline = a read node without the selector, same run)');
+    console.log(table(results.selector as unknown as Array<Record<string, unknown>>, ['fault', 'error_msgs', 'poll_ms', 'stale_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'counter_gap_ms', 'baseline_stall_ms']));
+    console.log(table(results.selector_cpu as unknown as Array<Record<string, unknown>>, ['metric', 'messages', 'selector', 'by_hand', 'ratio', 'spread']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -10,3 +10,4 @@ export { SqliteEventStore } from './store/sqlite-event-store';
 export { OpcuaDriver, type OpcuaDriverOptions, validateEndpointUrl, validateNodeId } from './drivers/opcua';
 export { OpcuaSimulator, SIM_ITEMS, type SimulatorOptions, bulkItemId } from './sim/opcua-simulator';
 export { SimulatorProcess } from './sim/sim-process';
+export { ChannelSelectorEngine, parseSelectorConfig, type SelectorConfig, type SelectorDef, type SelectorStatus } from './core/channel-selector';

@@ -9,7 +9,7 @@ import { checkNumber } from '../lib/rules/numbers';
 import { listText, plural, shortText } from '../lib/rules/text';
 import { realClock } from '../lib/core/clock';
 import { errorText } from '../lib/core/pair';
-import { type DataChange, type PairStatus, SERVER_ROLES, type ServerRole, SWITCH_CONTROLS, type SwitchControl } from '../lib/core/types';
+import { type DataChange, type PairStatus, type ServerRole, pinnedChannel } from '../lib/core/types';
 import { translator } from './common/i18n';
 import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
@@ -63,10 +63,11 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const notArmed = [...invalid.keys()].map((i) => String(configured[i]?.name || `condition ${i + 1}`));
     const pair = pairNode.pair;
     const monitor = new ConditionMonitor(specs, realClock);
-    const holdingNow: Record<ServerRole, Map<string, string>> = { primary: new Map(), secondary: new Map() };
+    const roles = pair.channelNames();
+    const holdingNow = new Map<ServerRole, Map<string, string>>(roles.map((r) => [r, new Map()]));
     let lastStatus: PairStatus | undefined;
     let warmReadBusy = false;
-    const resetAt: Record<ServerRole, number> = { primary: 0, secondary: 0 };
+    const resetAt = new Map<ServerRole, number>(roles.map((r) => [r, 0]));
     const settleMs = Math.max(500, 2 * samplingIntervalMs);
     const lastReadTs = new Map<string, number | undefined>();
     if (minSwitchIntervalMs > 0) pair.setConditionSwitchInterval(minSwitchIntervalMs);
@@ -82,10 +83,10 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     ];
     const setStatus = statusSetter(node);
     const showStatus = () => {
-      const fired = SERVER_ROLES.flatMap((r) => [...holdingNow[r].keys()].map((name) => `${name} on ${r}`));
+      const fired = roles.flatMap((r) => [...(holdingNow.get(r) ?? new Map()).keys()].map((name) => `${name} on ${r}`));
       const cannot = unevaluable();
       if (fired.length > 0) {
-        const both = SERVER_ROLES.every((r) => holdingNow[r].size > 0);
+        const both = roles.every((r) => (holdingNow.get(r)?.size ?? 0) > 0);
         setStatus({ fill: both ? 'red' : 'yellow', shape: 'dot', text: (both ? t('failover-condition.status.bothBad') : t('failover-condition.status.fired')) + ': ' + fired.join(', ') });
       } else if (notArmed.length > 0 && specs.length === 0) {
         setStatus({ fill: 'red', shape: 'ring', text: t('failover-condition.status.config', { error: `${conditionLabel(configured, [...invalid.keys()][0])}: ${[...invalid.values()][0]}` }) });
@@ -109,7 +110,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     /** Judges both servers, tells the pair, and emits a message per condition that fired or cleared. */
     const evaluate = () => {
       const checkedAt = Date.now();
-      for (const role of SERVER_ROLES) {
+      for (const role of roles) {
         // A server that just (re)connected has not sent its condition items yet: not judged.
         if (!pair.isConnected(role)) {
           // A server that is down is down: its conditions are not judged (no "stale" on a dead
@@ -117,23 +118,23 @@ export = function registerFailoverCondition(RED: RedAPI): void {
           pair.setConditions(node.id, role, [], false);
           continue;
         }
-        const known = monitor.knows(role) && checkedAt - resetAt[role] >= settleMs;
+        const known = monitor.knows(role) && checkedAt - (resetAt.get(role) ?? 0) >= settleMs;
         const holding = known ? monitor.holding(role) : [];
         pair.setConditions(node.id, role, holding, known);
         const now = new Map(holding.map((h) => [h.name, h.reason]));
         for (const [name, reason] of now) {
-          if (!holdingNow[role].has(name)) {
+          if (!holdingNow.get(role)?.has(name)) {
             pair.logEvent('condition-fired', 'warning', `${name} on the ${role}: ${reason}`, { server: role });
             node.send({ topic: name, payload: { event: 'fired', condition: name, server: role, reason, active: pair.getActive() }, pair: pair.name });
           }
         }
-        for (const [name] of holdingNow[role]) {
+        for (const [name] of holdingNow.get(role) ?? new Map<string, string>()) {
           if (!now.has(name)) {
             pair.logEvent('condition-cleared', 'info', `${name} on the ${role} cleared`, { server: role });
             node.send({ topic: name, payload: { event: 'cleared', condition: name, server: role, reason: 'cleared', active: pair.getActive() }, pair: pair.name });
           }
         }
-        holdingNow[role] = now;
+        holdingNow.set(role, now);
       }
       showStatus();
     };
@@ -141,7 +142,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const onServerData = (role: ServerRole, changes: DataChange[]) => monitor.observe(role, changes);
     const onStatus = (status: PairStatus) => {
       lastStatus = status;
-      for (const role of SERVER_ROLES) {
+      for (const role of roles) {
         const connectedNow = status.servers[role].state !== 'down' && status.servers[role].state !== 'idle' && status.servers[role].state !== 'connecting';
         monitor.observeServiceLevel(role, connectedNow ? status.servers[role].serviceLevel : undefined);
       }
@@ -151,7 +152,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const readWarmStandby = () => {
       if (pair.mode !== 'warm' || items.length === 0 || warmReadBusy) return;
       const active = pair.getActive();
-      const standby = SERVER_ROLES.find((r) => r !== active && pair.isConnected(r));
+      const standby = roles.find((r) => r !== active && pair.isConnected(r));
       if (!standby) return;
       warmReadBusy = true;
       pair.read(items, standby).then(
@@ -177,7 +178,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const onEvent = (e: { kind: string; server?: ServerRole }) => {
       if (e.kind === 'connected' && e.server) {
         monitor.resetServer(e.server);
-        resetAt[e.server] = Date.now();
+        resetAt.set(e.server, Date.now());
       }
     };
 
@@ -193,22 +194,25 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     pair.on('event', onEvent);
     pair.on('item-errors', onItemErrors);
     pairNode.register(user);
-    for (const role of SERVER_ROLES) if (pair.isConnected(role)) monitor.resetServer(role);
-    resetAt.primary = resetAt.secondary = Date.now();
+    for (const role of roles) {
+      if (pair.isConnected(role)) monitor.resetServer(role);
+      resetAt.set(role, Date.now());
+    }
     showStatus();
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       try {
         const command = typeof msg.payload === 'string' ? msg.payload.trim() : '';
-        if (SWITCH_CONTROLS.includes(command as SwitchControl) || msg.topic === 'control') {
-          if (!SWITCH_CONTROLS.includes(command as SwitchControl)) throw new Error(t('failover-condition.errors.badControl', { value: String(msg.payload) }));
-          pair.setControl(command as SwitchControl, 'manual switch from the flow');
+        const isControl = command === 'auto' || command.startsWith('force-');
+        if (isControl || msg.topic === 'control') {
+          if (!isControl || pinnedChannel(command, roles) === undefined) throw new Error(t('failover-condition.errors.badControl', { value: String(msg.payload) }));
+          pair.setControl(command, 'manual switch from the flow');
           showStatus();
           return done();
         }
         if (msg.topic === 'health' || msg.server !== undefined) {
           const server = String(msg.server ?? '');
-          if (server !== 'primary' && server !== 'secondary') throw new Error(t('failover-condition.errors.badServer', { value: server || '(none)' }));
+          if (!roles.includes(server)) throw new Error(t('failover-condition.errors.badServer', { value: server || '(none)' }));
           const ok = msg.payload === true || msg.payload === 1 || msg.payload === 'true' || msg.payload === 'ok';
           const reason = typeof msg.reason === 'string' ? msg.reason : ok ? undefined : `external health input says ${String(msg.payload)}`;
           monitor.setExternalHealth(server, ok, reason);
@@ -216,7 +220,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
           return done();
         }
         if (msg.topic === 'status') {
-          send({ topic: 'status', payload: { pair: pair.name, active: pair.getActive(), control: pair.getControl(), holding: { primary: Object.fromEntries(holdingNow.primary), secondary: Object.fromEntries(holdingNow.secondary) }, status: lastStatus } });
+          send({ topic: 'status', payload: { pair: pair.name, active: pair.getActive(), control: pair.getControl(), holding: Object.fromEntries(roles.map((r) => [r, Object.fromEntries(holdingNow.get(r) ?? new Map())])), status: lastStatus } });
           return done();
         }
         throw new Error(t('failover-condition.errors.badInput'));

@@ -1,52 +1,42 @@
-// Config node: a redundant pair of servers. It owns both connections (through the core engine);
-// flow nodes register with it as users and get the pair's status pushed, the way Node-RED's MQTT
-// broker node serves its in/out nodes.
+// Config node: a redundant pair (2..N ordered channels). It owns the connections (through the core
+// engine); flow nodes register with it as users and get the pair's status pushed, the way Node-RED's
+// MQTT broker node serves its in/out nodes. With no users left it holds no connections.
+import { realClock } from '../lib/core/clock';
 import { pairHub } from '../lib/core/hub';
 import { RedundantPair, errorText } from '../lib/core/pair';
-import type { EndpointDriver, ServerRole } from '../lib/core/types';
-import { OpcuaDriver, defaultUserDir } from '../lib/drivers/opcua';
-import { registerAdminRoutes } from './common/admin';
+import { driverFactory } from '../lib/drivers';
 import type { NodeDef, RedAPI } from './common/node-red';
-import { PairConfigError, type PairUser, type RedundantPairNode, parsePairConfig } from './common/pair-config';
+import { registerAdminRoutes } from './common/admin';
+import { PairConfigError, type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
+
+/** A pair left without users keeps its connections this long: a redeploy of its only user is no reconnect. */
+const IDLE_LINGER_MS = 2000;
 
 export = function registerRedundantPair(RED: RedAPI): void {
   const t = translator(RED);
-  function RedundantPairConfig(this: RedundantPairNode & { configDef?: NodeDef }, def: NodeDef): void {
+  function RedundantPairConfig(this: RedundantPairNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const users = new Map<string, PairUser>();
     let startTimer: NodeJS.Immediate | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
     node.name = String(def.name || '');
     node.configDef = def;
 
     try {
       const cfg = parsePairConfig(def, node.credentials ?? {});
-      const userDir = RED.settings.userDir || defaultUserDir();
-      const driver = (role: ServerRole): EndpointDriver =>
-        new OpcuaDriver({
-          endpointUrl: cfg.endpoints[role],
-          securityMode: cfg.securityMode,
-          securityPolicy: cfg.securityPolicy,
-          userName: cfg.userName,
-          password: cfg.password,
-          pingIntervalMs: cfg.options.pingIntervalMs,
-          pingTimeoutMs: cfg.options.pingTimeoutMs,
-          sessionName: `${cfg.options.name} ${role}`,
-          userDir,
-          acceptUnknownCertificates: cfg.acceptUnknownCertificates,
-        });
-      node.pair = new RedundantPair(cfg.options, { primary: driver('primary'), secondary: driver('secondary') });
-      if (cfg.acceptUnknownCertificates) {
-        node.warning = t('redundant-pair.status.acceptingUnknown');
-        node.warn(t('redundant-pair.errors.acceptingUnknown'));
-      }
-      // The N-channel engine (issue 7) takes these; until it is merged they are parsed and checked only.
-      if (cfg.standbys.length > 0) node.warn(`further channels (${cfg.standbys.map((s) => s.name).join(', ')}) need the N-channel engine; this build uses the primary and the secondary only`);
+      node.validateItem = (id) => driverFactory(cfg.protocol).validateItem(id);
+      node.pair = new RedundantPair({ ...cfg.options, log: (text) => node.warn(text) }, createChannels(cfg, RED.settings.userDir, realClock));
       pairHub.register(node.id, node.pair);
       node.pair.on('status', (status) => {
         for (const user of users.values()) user.onPairStatus(status);
       });
+      const accepting = (cfg.protocolOptions as { acceptUnknownCertificates?: boolean } | undefined)?.acceptUnknownCertificates === true;
+      if (accepting) {
+        node.warning = t('redundant-pair.status.acceptingUnknown');
+        node.warn(t('redundant-pair.errors.acceptingUnknown'));
+      }
       // A refused server certificate is logged once per server and certificate (the pair retries
       // with back-off; the log is not filled with the same refusal).
       const refusalsLogged = new Set<string>();
@@ -70,18 +60,33 @@ export = function registerRedundantPair(RED: RedAPI): void {
 
     node.register = (user) => {
       users.set(user.id, user);
+      if (idleTimer) {
+        clearTimeout(idleTimer);
+        idleTimer = undefined;
+      }
       if (node.pair) {
         user.onPairStatus(node.pair.status());
         // Start once the users deployed together have registered their items: one subscription.
-        if (!startTimer) startTimer = setImmediate(() => node.pair?.start());
+        if (!startTimer) startTimer = setImmediate(() => {
+          startTimer = undefined;
+          if (users.size > 0) node.pair?.start();
+        });
       }
     };
     node.deregister = (user) => {
       users.delete(user.id);
+      if (users.size === 0 && node.pair && !idleTimer) {
+        idleTimer = setTimeout(() => {
+          idleTimer = undefined;
+          if (users.size === 0) node.pair?.suspend();
+        }, IDLE_LINGER_MS);
+        idleTimer.unref?.();
+      }
     };
 
     node.on('close', (_removed, done) => {
       if (startTimer) clearImmediate(startTimer);
+      if (idleTimer) clearTimeout(idleTimer);
       users.clear();
       pairHub.unregister(node.id);
       const pair = node.pair;

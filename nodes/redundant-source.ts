@@ -4,6 +4,7 @@ import { errorText } from '../lib/core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
 import { checkSamplingInterval, itemProblems } from '../lib/rules/items';
 import { sourceLabel } from '../lib/rules/labels';
+import { PROTOCOLS } from '../lib/rules/protocols';
 import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
@@ -15,12 +16,6 @@ interface ItemConfig {
   name?: string;
 }
 
-type Quality = 'good' | 'uncertain' | 'bad';
-
-function quality(change: DeliveredChange): Quality {
-  if (change.good) return 'good';
-  return change.statusCode.startsWith('Uncertain') ? 'uncertain' : 'bad';
-}
 
 export = function registerRedundantSource(RED: RedAPI): void {
   const t = translator(RED);
@@ -40,10 +35,14 @@ export = function registerRedundantSource(RED: RedAPI): void {
 
     const problems: string[] = [];
     if (!pairNode) problems.push(t('redundant-source.errors.noPair'));
-    for (const p of itemProblems(items, (pairNode as { configDef?: NodeDef } | null)?.configDef?.protocol ?? 'opcua')) {
+    const protocol = String(pairNode?.configDef?.protocol || 'opcua');
+    for (const p of itemProblems(items, protocol)) {
       problems.push(p.index < 0 ? p.message : t('redundant-source.errors.badItem', { row: p.index + 1, id: items[p.index]?.id || '(empty)', error: p.message }));
     }
     for (const it of items) {
+      // A protocol the shared rules do not know: its driver's item rule.
+      const err = PROTOCOLS[protocol] ? undefined : pairNode?.validateItem?.(it.id);
+      if (err) problems.push(t('redundant-source.errors.badItem', { row: items.indexOf(it) + 1, id: it.id || '(empty)', error: err }));
       topicOf.set(it.id, it.name || it.id);
       idOf.set(it.id, it.id);
       if (it.name) idOf.set(it.name, it.id);
@@ -80,11 +79,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
         const mine = changes.filter((c) => topicOf.has(c.item));
         if (mine.length === 0) return;
         // The delivered change objects themselves, named: no copy per change at high rates.
-        for (const c of mine) {
-          const named = c as DeliveredChange & { name?: string; quality?: Quality };
-          named.name = topicOf.get(c.item);
-          named.quality = quality(c);
-        }
+        for (const c of mine) (c as DeliveredChange & { name?: string }).name = topicOf.get(c.item);
         node.send({ topic: pair.name, pair: pair.name, server: mine[0].server, payload: mine });
         return;
       }
@@ -96,10 +91,11 @@ export = function registerRedundantSource(RED: RedAPI): void {
           payload: c.value,
           item: c.item,
           statusCode: c.statusCode,
-          quality: quality(c),
+          quality: c.quality,
           sourceTimestamp: c.sourceTimestamp,
           serverTimestamp: c.serverTimestamp,
           server: c.server,
+          channel: c.channel,
           pair: pair.name,
         });
       }

@@ -4,7 +4,6 @@
 // pair can tell "the active server is bad" from "both are bad" and never switch to a bad standby.
 import type { Clock } from './clock';
 import type { DataChange, ServerRole } from './types';
-import { SERVER_ROLES } from './types';
 
 // The condition rows and their validation live in lib/rules/conditions (shared with the editor).
 import { type CompareOp, type ConditionSpec, EXTERNAL_CONDITION, OP_TEXT, validateCondition } from '../rules/conditions';
@@ -142,10 +141,17 @@ export class ConditionMonitor {
   private readonly conditions: Compiled[];
   /** Items some condition watches: data for other items is not kept. */
   private readonly watched: Set<string>;
-  private readonly servers: Record<ServerRole, ServerData> = {
-    primary: { items: new Map() },
-    secondary: { items: new Map() },
-  };
+  /** Per channel (by name), created when first observed. */
+  private readonly servers = new Map<ServerRole, ServerData>();
+
+  private server(name: ServerRole): ServerData {
+    let s = this.servers.get(name);
+    if (!s) {
+      s = { items: new Map() };
+      this.servers.set(name, s);
+    }
+    return s;
+  }
 
   constructor(specs: ConditionSpec[], private readonly clock: Clock) {
     // Names are checked for uniqueness by validateConditions (editor-facing); here only what
@@ -171,7 +177,7 @@ export class ConditionMonitor {
 
   /** Live data from that server. Every update counts as a sign of life for staleness, whatever its value. */
   observe(server: ServerRole, changes: DataChange[]): void {
-    const s = this.servers[server];
+    const s = this.server(server);
     const now = this.clock.now();
     if (s.since === undefined) s.since = now;
     for (const ch of changes) {
@@ -184,12 +190,12 @@ export class ConditionMonitor {
 
   /** The server's OPC UA ServiceLevel; undefined when it has none or is not connected. */
   observeServiceLevel(server: ServerRole, level: number | undefined): void {
-    this.servers[server].serviceLevel = typeof level === 'number' && Number.isFinite(level) ? level : undefined;
+    this.server(server).serviceLevel = typeof level === 'number' && Number.isFinite(level) ? level : undefined;
   }
 
   /** An outside verdict on a server, e.g. a PLC master bit read by another node. false holds as 'external'. */
   setExternalHealth(server: ServerRole, ok: boolean, reason?: string): void {
-    this.servers[server].external = { ok, reason };
+    this.server(server).external = { ok, reason };
   }
 
   /**
@@ -198,7 +204,7 @@ export class ConditionMonitor {
    * new data arrives).
    */
   resetServer(server: ServerRole): void {
-    const s = this.servers[server];
+    const s = this.server(server);
     const now = this.clock.now();
     s.since = now;
     for (const item of s.items.values()) if (item.badSince !== undefined) item.badSince = now;
@@ -210,13 +216,13 @@ export class ConditionMonitor {
    * that was never connected is not known: no condition holding on it proves nothing.
    */
   knows(server: ServerRole): boolean {
-    const s = this.servers[server];
+    const s = this.server(server);
     return s.since !== undefined || s.serviceLevel !== undefined || s.external?.ok === false;
   }
 
   /** The conditions holding on that server now, in the order they were given, then 'external'. */
   holding(server: ServerRole): HoldingCondition[] {
-    const s = this.servers[server];
+    const s = this.server(server);
     const now = this.clock.now();
     const out: HoldingCondition[] = [];
     for (const c of this.conditions) {
@@ -240,8 +246,7 @@ export class ConditionMonitor {
     const consider = (t: number) => {
       if (t > now && (next === undefined || t < next)) next = t;
     };
-    for (const role of SERVER_ROLES) {
-      const s = this.servers[role];
+    for (const s of this.servers.values()) {
       for (const c of this.conditions) {
         if (c.spec.kind === 'stale') {
           const ref = this.staleReference(c, s);

@@ -185,6 +185,8 @@ export interface DriverContext {
   sessionName: string;
   /** Protocol options parsed by the factory's parseOptions (security, credentials, Modbus tuning...). */
   options: unknown;
+  /** A folder the driver may keep files in (the Node-RED user dir): certificate stores. */
+  dataDir?: string;
 }
 
 /** One per protocol, registered in lib/drivers/registry.ts. Everything a node needs to know of a protocol. */

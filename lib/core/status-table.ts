@@ -1,6 +1,6 @@
 // Pair status as data: rows for Dashboard 2.0's ui-table, and the pair metrics flows can use the
 // way Plant SCADA exposes its $SYS failover tags. Everything here is a pure function of PairStatus.
-import type { PairStatus, RedundancyEvent, ServerHealth, ServerRole, ServerState, SwitchControl } from './types';
+import { type PairStatus, type RedundancyEvent, type ServerHealth, type ServerRole, type ServerState, type SwitchControl, pinnedChannel } from './types';
 
 export interface StatusRow {
   pair: string;
@@ -11,7 +11,9 @@ export interface StatusRow {
   /** 'healthy' or '<state>: <reason>', e.g. 'down: ping timeout after 500 ms'. */
   primary: string;
   secondary: string;
-  /** 'primary / secondary', '—' where a server exposes none: '255 / 200', '255 / —'. */
+  /** Further standby channels: 'channel 2: healthy; channel 3: down: …', '' when the pair has two. */
+  standbys: string;
+  /** Every channel's, in order: '255 / 200', '—' where a server exposes none: '255 / —'. */
   serviceLevel: string;
   failovers: number;
   /** '12:03:04 failover: primary → secondary (connection lost)', '' when none yet. */
@@ -84,10 +86,15 @@ export function eventLine(e: RedundancyEvent): string {
   return line;
 }
 
+function channelList(s: PairStatus): ServerHealth[] {
+  return s.channels ?? Object.values(s.servers);
+}
+
 function modeText(s: PairStatus): string {
-  if (s.control === 'force-primary') return `${s.mode}, forced to the primary`;
-  if (s.control === 'force-secondary') return `${s.mode}, forced to the secondary`;
-  return s.mode;
+  const mode = s.standbySampling ? `${s.mode} (standby sampling)` : s.mode;
+  if (s.control === 'auto') return mode;
+  const pinned = pinnedChannel(s.control, channelList(s).map((c) => c.name));
+  return typeof pinned === 'number' ? `${mode}, forced to the ${channelList(s)[pinned].name}` : mode;
 }
 
 function level(h: ServerHealth): string {
@@ -101,7 +108,8 @@ export function statusRow(s: PairStatus): StatusRow {
     active: s.active ?? 'none',
     primary: serverHealthText(s.servers.primary),
     secondary: serverHealthText(s.servers.secondary),
-    serviceLevel: `${level(s.servers.primary)} / ${level(s.servers.secondary)}`,
+    standbys: channelList(s).slice(2).map((c) => `${c.name}: ${serverHealthText(c)}`).join('; '),
+    serviceLevel: channelList(s).map(level).join(' / '),
     failovers: s.failovers,
     lastEvent: s.lastEvent ? eventLine(s.lastEvent) : '',
     lastSwitch: formatDuration(s.lastSwitchMs),
@@ -122,10 +130,10 @@ export function pairMetrics(s: PairStatus): PairMetrics {
     failovers: s.failovers,
     lastReason: s.lastSwitchReason ?? null,
     lastSwitchMs: s.lastSwitchMs ?? null,
-    activeTimeMs: { primary: s.activeTimeMs.primary, secondary: s.activeTimeMs.secondary },
-    state: { primary: s.servers.primary.state, secondary: s.servers.secondary.state },
-    serviceLevel: { primary: s.servers.primary.serviceLevel ?? null, secondary: s.servers.secondary.serviceLevel ?? null },
-    conditions: { primary: s.servers.primary.conditions.slice(), secondary: s.servers.secondary.conditions.slice() },
+    activeTimeMs: { ...s.activeTimeMs },
+    state: Object.fromEntries(channelList(s).map((c) => [c.name, c.state])),
+    serviceLevel: Object.fromEntries(channelList(s).map((c) => [c.name, c.serviceLevel ?? null])),
+    conditions: Object.fromEntries(channelList(s).map((c) => [c.name, c.conditions.slice()])),
     lastEvent: s.lastEvent ?? null,
   };
 }

@@ -59,6 +59,12 @@ export const KIND_LABELS: Record<RedundancyEventKind, string> = {
   'condition-fired': 'Condition fired',
   'condition-cleared': 'Condition cleared',
   'item-error': 'Item error',
+  'channel-down': 'Channel down',
+  'channel-up': 'Channel up',
+  'all-down': 'All channels down',
+  'master-changed': 'Master status changed',
+  'write-held': 'Writes held',
+  'write-released': 'Held writes sent',
 };
 
 const SEVERITY_LABELS: Record<Severity, string> = { info: 'INFO', warning: 'WARNING', error: 'ERROR' };

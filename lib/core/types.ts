@@ -1,12 +1,14 @@
 // The shared vocabulary of the redundancy engine. Nothing here imports Node-RED or a protocol
-// library: drivers implement EndpointDriver, nodes consume RedundancyEvent and DeliveredChange.
+// library: drivers implement ChannelDriver (driver.ts), nodes consume RedundancyEvent and DeliveredChange.
 
-/** A pair has two servers. N-channel selection (Citect) will use channel indexes beside this. */
-export type ServerRole = 'primary' | 'secondary';
-export const SERVER_ROLES: readonly ServerRole[] = ['primary', 'secondary'];
-export function otherRole(role: ServerRole): ServerRole {
-  return role === 'primary' ? 'secondary' : 'primary';
-}
+/**
+ * A channel's name: a pair is an ordered list of channels (Citect), channel 0 named "primary",
+ * channel 1 "secondary", further standby channels named in the pair's configuration. Events,
+ * status and msg.server name channels this way.
+ */
+export type ServerRole = string;
+export const PRIMARY = 'primary';
+export const SECONDARY = 'secondary';
 
 /**
  * Kepware's connection modes:
@@ -23,12 +25,34 @@ export const CONNECTION_MODES: readonly ConnectionMode[] = ['cold', 'warm', 'hot
  */
 export type ServerState = 'idle' | 'connecting' | 'healthy' | 'degraded' | 'down';
 
-/** Manual switch, like Citect's IODeviceControl: pin a server, or let the engine choose. */
-export type SwitchControl = 'auto' | 'force-primary' | 'force-secondary';
-export const SWITCH_CONTROLS: readonly SwitchControl[] = ['auto', 'force-primary', 'force-secondary'];
+/**
+ * Manual switch, like Citect's IODeviceControl: 'auto', or a channel pinned: 'force-primary',
+ * 'force-secondary', 'force-channel-N' (N its index), or 'force-<channel name>'.
+ */
+export type SwitchControl = string;
+export const SWITCH_CONTROLS: readonly string[] = ['auto', 'force-primary', 'force-secondary'];
+
+/** The pinned channel's index for a control text, null for 'auto', undefined when it names no channel. */
+export function pinnedChannel(control: string, names: readonly string[]): number | null | undefined {
+  if (control === 'auto') return null;
+  const m = /^force-(.+)$/.exec(control);
+  if (!m) return undefined;
+  const byIndex = /^channel-(\d+)$/.exec(m[1]);
+  if (byIndex) {
+    const i = Number(byIndex[1]);
+    return i < names.length ? i : undefined;
+  }
+  const i = names.indexOf(m[1]);
+  return i >= 0 ? i : undefined;
+}
 
 export interface ServerHealth {
+  /** The channel's name (kept as `role` for flows written against two servers). */
   role: ServerRole;
+  /** Position in the order of preference: 0 is the primary. */
+  index: number;
+  name: string;
+  endpoint: string;
   state: ServerState;
   /** Why the server is in this state, in words an operator understands. */
   reason: string;
@@ -40,88 +64,25 @@ export interface ServerHealth {
   lastPingMs?: number;
   /** Names of the failover conditions that currently hold on this server. */
   conditions: string[];
+  /** The server's clock minus ours (from the ping's CurrentTime), ms: shown, never used to merge. */
+  clockOffsetMs?: number;
 }
 
-/** One value change as a driver reports it. */
-export interface DataChange {
-  /** Item id: an OPC UA node id string (ns=1;s=Counter) or a Modbus item name. */
-  item: string;
-  value: unknown;
-  /** Status code name, e.g. "Good", "BadCommunicationError". */
-  statusCode: string;
-  /** True when the status code's severity is Good. */
-  good: boolean;
-  /** ms since epoch; undefined when the server gave none. */
-  sourceTimestamp?: number;
-  serverTimestamp?: number;
-}
+export type { DataChange, ItemError, ItemSpec, PingResult, Quality } from './driver';
+import type { DataChange } from './driver';
 
-/** A change as the pair forwards it: which server it came from. */
+/** A change as the pair forwards it: which channel it came from. */
 export interface DeliveredChange extends DataChange {
+  /** The channel's name: 'primary', 'secondary', or a further channel's name. */
   server: ServerRole;
-}
-
-export interface ItemSpec {
-  id: string;
-  /** Requested sampling interval, ms. */
-  samplingIntervalMs: number;
-}
-
-/** An item the server refused (unknown node id, bad access level...). */
-export interface ItemError {
-  id: string;
-  error: string;
-}
-
-export interface PingResult {
-  /** OPC UA ServiceLevel, when the server exposes it. */
-  serviceLevel?: number;
-  /** The server's own clock (Server_ServerStatus_CurrentTime), ms since epoch. */
-  serverTime?: number;
-}
-
-export interface DriverListener {
-  /** A batch of changes (one OPC UA publish response, one Modbus poll). */
-  data(changes: DataChange[]): void;
-  /**
-   * The connection is gone (socket closed, session lost, server shut down): reported at once,
-   * without waiting for the next ping. `graceful` is true when the server announced its shutdown.
-   */
-  lost(reason: string, graceful: boolean): void;
-}
-
-/**
- * One endpoint of one protocol. The engine drives it; it never decides anything itself.
- * Every method rejects with an Error whose message is fit for an operator.
- */
-export interface EndpointDriver {
-  /** Human-readable endpoint, e.g. "opc.tcp://host:4840". */
-  readonly endpoint: string;
-  attach(listener: DriverListener): void;
-  /** Open the connection/session. Rejects when the endpoint cannot be reached. */
-  connect(): Promise<void>;
-  /** Close everything this driver owns. Never rejects. */
-  disconnect(): Promise<void>;
-  /** A cheap round trip proving the server answers (OPC UA: read CurrentTime + ServiceLevel). */
-  ping(timeoutMs: number): Promise<PingResult>;
-  /**
-   * Make the monitored item set exactly `items` (created in batches), reporting or not
-   * (warm standby = created but not reporting). Returns the items the server refused.
-   */
-  setItems(items: ItemSpec[], reporting: boolean): Promise<ItemError[]>;
-  /** Switch reporting on or off for all items (warm mode failover). */
-  setReporting(reporting: boolean): Promise<void>;
-  /** One-shot read of current values. */
-  read(items: string[]): Promise<DataChange[]>;
-  /** Write one value; resolves when the server confirmed it. */
-  write(item: string, value: unknown): Promise<void>;
-  /** Data type, array shape and access of items. */
-  describe?(items: string[]): Promise<import('./driver').ItemDescription[]>;
-  /** Children of a node in the server's address space. */
-  browse?(nodeId: string | undefined, max: number): Promise<import('./driver').BrowseEntry[]>;
+  /** The channel's index in the order of preference. */
+  channel: number;
 }
 
 export type Severity = 'info' | 'warning' | 'error';
+
+/** A channel selector's channel, by its configured name. */
+export type ChannelName = string;
 
 export type RedundancyEventKind =
   | 'connecting'
@@ -143,28 +104,40 @@ export type RedundancyEventKind =
   | 'write-redirected'
   | 'condition-fired'
   | 'condition-cleared'
-  | 'item-error';
+  | 'item-error'
+  // channel-selector (Citect IO channels fed by messages); its switches use failover / promotion /
+  // manual-switch / switch-complete / recovered, its item quality degraded / restored.
+  | 'channel-down'
+  | 'channel-up'
+  | 'all-down'
+  | 'master-changed'
+  | 'write-held'
+  | 'write-released';
 
 export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
   'restored', 'failover', 'promotion', 'switch-complete', 'manual-switch', 'both-down',
   'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
-  'condition-cleared', 'item-error',
+  'condition-cleared', 'item-error', 'channel-down', 'channel-up', 'all-down', 'master-changed', 'write-held',
+  'write-released',
 ];
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */
 export interface RedundancyEvent {
   /** ms since epoch. */
   time: number;
-  /** The pair's name/alias. */
+  /** The pair's name/alias (or the name of another event source: a channel selector). */
   pair: string;
   kind: RedundancyEventKind;
   severity: Severity;
-  /** The server the event is about (connection events). */
-  server?: ServerRole;
-  /** For switches: the server left and the server taken (null = none). */
-  from?: ServerRole | null;
-  to?: ServerRole | null;
+  /**
+   * The server the event is about (connection events): a pair's role, or a channel selector's
+   * channel name.
+   */
+  server?: ServerRole | ChannelName;
+  /** For switches: the server (channel) left and the one taken (null = none). */
+  from?: ServerRole | ChannelName | null;
+  to?: ServerRole | ChannelName | null;
   reason: string;
   /**
    * failover/promotion/manual-switch: ms from the decision to the first data from the new server
@@ -180,8 +153,15 @@ export interface RedundancyEvent {
 export interface PairStatus {
   pair: string;
   mode: ConnectionMode;
+  /** Warm mode with the standby sampling into a queue (loses nothing at failover). */
+  standbySampling?: boolean;
   control: SwitchControl;
+  /** The active channel's name, null when none. */
   active: ServerRole | null;
+  activeIndex: number | null;
+  /** Every channel in order of preference. */
+  channels: ServerHealth[];
+  /** The same, by name (status.servers.primary, status.servers.secondary). */
   servers: Record<ServerRole, ServerHealth>;
   failovers: number;
   lastEvent?: RedundancyEvent;

@@ -20,7 +20,7 @@ export function openTemporarySessions(): number {
 export async function withTemporarySession<T>(settings: TemporarySettings, timeoutMs: number, work: (driver: OpcuaDriver) => Promise<T>): Promise<T> {
   const pingTimeoutMs = Math.max(200, Math.floor((timeoutMs - 1000) / 2));
   const driver = new OpcuaDriver({ ...settings, pingIntervalMs: 1000, pingTimeoutMs, sessionName: 'node-red-contrib-redundancy editor' });
-  driver.attach({ data: () => undefined, lost: () => undefined });
+  driver.attach({ data: () => undefined, lost: () => undefined, itemErrors: () => undefined });
   open++;
   const closeWhenSettled = async () => {
     await driver.disconnect();

@@ -1,17 +1,20 @@
 // OPC UA driver on node-opcua: one endpoint, driven by the pair engine. It never retries or
-// decides anything itself (node-opcua's own reconnection is off): it reports a lost connection
-// at once, answers pings within the engine's timeout, and creates, switches and feeds monitored
-// items in batches.
+// decides anything itself (node-opcua's own reconnection is off): it reports a lost connection at
+// once, answers pings within the engine's timeout, and adds, removes and switches monitored items
+// in batches with the raw services (so one item can go without touching the others), reporting what
+// the server granted (revised sampling and publishing intervals, queue sizes).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   AttributeIds,
-  type ClientMonitoredItemGroup,
   type ClientSession,
+  type ClientSessionRawSubscriptionService,
   type ClientSubscription,
   DataType,
   type DataValue,
   MessageSecurityMode,
+  type ModifyMonitoredItemsRequestLike,
+  type ModifyMonitoredItemsResponse,
   MonitoringMode,
   type NotificationMessage,
   OPCUAClient,
@@ -24,15 +27,33 @@ import {
   VariantArrayType,
 } from 'node-opcua';
 import { realClock, withTimeout } from '../core/clock';
-import type { BrowseEntry, ItemDescription } from '../core/driver';
-import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../core/types';
+import {
+  type BrowseEntry,
+  type ChannelDriver,
+  type DataChange,
+  type DriverCapabilities,
+  DriverError,
+  type DriverFactory,
+  type DriverListener,
+  type GrantedItem,
+  type ItemDescription,
+  type ItemError,
+  type ItemSpec,
+  type ItemsResult,
+  type MonitoringState,
+  type PingResult,
+  type Quality,
+} from '../core/driver';
 import { browseChildren, describeNodes } from './opcua-browse';
 import { hasNamespaceUri, readNamespaceArray, resolveWith } from './opcua-nodeid';
 import { certificateRefusal, certificateVerdict, checkingCertificateManager, clientCertificateManager } from './opcua-pki';
-import { checkNodeId, checkOpcuaEndpoint } from '../rules/opcua';
+import { checkNodeId, checkOpcuaEndpoint, checkSecurity } from '../rules/opcua';
+import { checkUser } from '../rules/pair';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic128Rsa15' | 'Basic256' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
+export const SECURITY_MODES: readonly SecurityModeName[] = ['None', 'Sign', 'SignAndEncrypt'];
+export const SECURITY_POLICIES: readonly SecurityPolicyName[] = ['None', 'Basic128Rsa15', 'Basic256', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'];
 
 export interface OpcuaDriverOptions {
   endpointUrl: string;
@@ -55,11 +76,16 @@ export interface OpcuaDriverOptions {
   acceptUnknownCertificates?: boolean;
 }
 
-/** Monitored items per CreateMonitoredItems / SetMonitoringMode request. */
+export const OPCUA_CAPABILITIES: DriverCapabilities = { delivery: 'subscription', timestamps: 'source', serviceLevel: true, sampling: true, browse: true };
+
+/** Monitored items per CreateMonitoredItems / DeleteMonitoredItems / SetMonitoringMode request. */
 const BATCH = 1000;
 const SERVER_STATE = 'i=2259';
 const CURRENT_TIME = 'i=2258';
 const SERVICE_LEVEL = 'i=2267';
+/** The client handle of the ServerState item (items count from FIRST_HANDLE). */
+const SERVER_STATE_HANDLE = 1;
+const FIRST_HANDLE = 100;
 
 /** The shared rule (lib/rules/opcua): IPv6 in brackets, ports 1–65535, a message that explains. */
 export function validateEndpointUrl(url: string): string | undefined {
@@ -84,11 +110,12 @@ export function variantValue(v: Variant | undefined): unknown {
 }
 
 /** Status code names by value: the name lookup is not free, and 10 000 changes/s repeat a few. */
-const statusNames = new Map<number, { name: string; good: boolean }>();
-function statusOf(sc: { value: number; name: string; isGood(): boolean }): { name: string; good: boolean } {
+const statusNames = new Map<number, { name: string; good: boolean; quality: Quality }>();
+function statusOf(sc: { value: number; name: string; isGood(): boolean; isBad(): boolean }): { name: string; good: boolean; quality: Quality } {
   let s = statusNames.get(sc.value);
   if (!s) {
-    s = { name: sc.name, good: sc.isGood() };
+    const good = sc.isGood();
+    s = { name: sc.name, good, quality: good ? 'good' : sc.isBad() ? 'bad' : 'uncertain' };
     statusNames.set(sc.value, s);
   }
   return s;
@@ -101,6 +128,7 @@ function toChange(item: string, dv: DataValue): DataChange {
     value: variantValue(dv.value),
     statusCode: status.name,
     good: status.good,
+    quality: status.quality,
     sourceTimestamp: dv.sourceTimestamp ? dv.sourceTimestamp.getTime() : undefined,
     serverTimestamp: dv.serverTimestamp ? dv.serverTimestamp.getTime() : undefined,
   };
@@ -110,18 +138,19 @@ const NUMERIC_TYPES = new Set([DataType.SByte, DataType.Byte, DataType.Int16, Da
 
 /** Coerces a value from a flow message to the variable's data type, with a clear error. */
 export function coerceForWrite(item: string, value: unknown, dataType: DataType, isArray: boolean): Variant {
+  const mismatch = (text: string) => new DriverError(`write to ${item}: ${text}`, 'BadTypeMismatch');
   const one = (v: unknown): unknown => {
     if (dataType === DataType.Boolean) {
       if (typeof v === 'boolean') return v;
       if (v === 1 || v === 0) return v === 1;
       if (v === 'true' || v === 'false') return v === 'true';
-      throw new Error(`write to ${item}: ${JSON.stringify(v)} is not a Boolean`);
+      throw mismatch(`${JSON.stringify(v)} is not a Boolean`);
     }
     if (NUMERIC_TYPES.has(dataType)) {
       const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
       if (typeof n === 'boolean') return n ? 1 : 0;
-      if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`write to ${item}: ${JSON.stringify(v)} is not a number (${DataType[dataType]})`);
-      if (dataType !== DataType.Float && dataType !== DataType.Double && !Number.isInteger(n)) throw new Error(`write to ${item}: ${n} is not an integer (${DataType[dataType]})`);
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw mismatch(`${JSON.stringify(v)} is not a number (${DataType[dataType]})`);
+      if (dataType !== DataType.Float && dataType !== DataType.Double && !Number.isInteger(n)) throw mismatch(`${n} is not an integer (${DataType[dataType]})`);
       return n;
     }
     if (dataType === DataType.String) return typeof v === 'string' ? v : JSON.stringify(v);
@@ -129,7 +158,7 @@ export function coerceForWrite(item: string, value: unknown, dataType: DataType,
     return v;
   };
   if (isArray) {
-    if (!Array.isArray(value)) throw new Error(`write to ${item}: an array is expected`);
+    if (!Array.isArray(value)) throw mismatch('an array is expected');
     return new Variant({ dataType, arrayType: VariantArrayType.Array, value: value.map(one) });
   }
   return new Variant({ dataType, value: one(value) });
@@ -140,24 +169,42 @@ export function defaultUserDir(): string {
   return join(homedir(), '.node-red');
 }
 
+const MODES: Record<MonitoringState, MonitoringMode> = { reporting: MonitoringMode.Reporting, sampling: MonitoringMode.Sampling, disabled: MonitoringMode.Disabled };
+
+interface Monitored {
+  spec: ItemSpec;
+  handle: number;
+  serverId: number;
+}
+
 /** One connection: client, session, subscription and the monitored items on it. */
 interface Connection {
   client: OPCUAClient;
   session: ClientSession;
   subscription?: ClientSubscription;
   publishingIntervalMs: number;
-  groups: ClientMonitoredItemGroup[];
-  /** Monitored items by id, with the sampling interval they were created with. */
-  items: Map<string, ItemSpec>;
+  /** Monitored items by id. */
+  items: Map<string, Monitored>;
   byHandle: Map<number, string>;
+  nextHandle: number;
   lost: boolean;
   closing: boolean;
   /** The server's NamespaceArray, read once when a node id names its namespace by URI. */
   namespaces?: string[];
 }
 
-export class OpcuaDriver implements EndpointDriver {
+/** The raw subscription services: node-opcua implements them on every session but types them apart. */
+function raw(session: ClientSession): ClientSession & ClientSessionRawSubscriptionService {
+  return session as ClientSession & ClientSessionRawSubscriptionService;
+}
+
+function check(status: { isGood(): boolean; name: string } | undefined, what: string): void {
+  if (status && !status.isGood()) throw new DriverError(`${what}: ${status.name}`, status.name);
+}
+
+export class OpcuaDriver implements ChannelDriver {
   readonly endpoint: string;
+  readonly capabilities = OPCUA_CAPABILITIES;
   private listener?: DriverListener;
   private conn?: Connection;
   private dataTypes = new Map<string, { dataType: DataType; isArray: boolean }>();
@@ -226,11 +273,11 @@ export class OpcuaDriver implements EndpointDriver {
       attempt.catch(() => undefined);
       await this.forceClose(client);
       const verdict = certificateVerdict(this.endpoint);
-      if (verdict && !verdict.accepted && /certificate/i.test(errorMessage(err))) throw new Error(certificateRefusal(verdict, this.userDir));
+      if (verdict && !verdict.accepted && /certificate/i.test(err instanceof Error ? err.message : String(err))) throw new Error(certificateRefusal(verdict, this.userDir));
       throw new Error(describeConnectError(err, this.endpoint));
     }
     if (!session) throw new Error(`no session on ${this.endpoint}`);
-    const conn: Connection = { client, session, groups: [], items: new Map(), byHandle: new Map(), publishingIntervalMs: 0, lost: false, closing: false };
+    const conn: Connection = { client, session, items: new Map(), byHandle: new Map(), nextHandle: FIRST_HANDLE, publishingIntervalMs: 0, lost: false, closing: false };
     this.conn = conn;
     const lost = (reason: string, graceful = false) => this.reportLost(conn, reason, graceful);
     client.on('connection_lost', () => lost('socket closed'));
@@ -287,109 +334,158 @@ export class OpcuaDriver implements EndpointDriver {
     return { serviceLevel, serverTime };
   }
 
-  async setItems(items: ItemSpec[], reporting: boolean): Promise<ItemError[]> {
+  // ---------------------------------------------------------------- items
+
+  async addItems(items: ItemSpec[], state: MonitoringState, queueSize = 1): Promise<ItemsResult> {
     const conn = this.requireConnection();
-    const wanted = new Map(items.map((it) => [it.id, it]));
     const errors: ItemError[] = [];
-    const publishing = Math.max(50, items.reduce((m, it) => Math.min(m, it.samplingIntervalMs || 50), Infinity));
-    if (!conn.subscription || (Number.isFinite(publishing) && publishing !== conn.publishingIntervalMs)) {
-      if (conn.subscription) await this.dropSubscription(conn);
-      await this.createSubscription(conn, Number.isFinite(publishing) ? publishing : 1000);
+    const granted: GrantedItem[] = [];
+    const fastest = items.reduce((m, it) => Math.min(m, it.samplingIntervalMs || 50), Infinity);
+    await this.ensureSubscription(conn, Number.isFinite(fastest) ? Math.max(50, fastest) : 1000);
+    const subscription = conn.subscription as ClientSubscription;
+    const valid: ItemSpec[] = [];
+    for (const it of items) {
+      const err = conn.items.has(it.id) ? `${it.id} is already monitored` : validateNodeId(it.id);
+      if (err) errors.push({ id: it.id, error: err, statusCode: 'BadNodeIdInvalid' });
+      else valid.push(it);
     }
-    // Items gone or with another sampling interval: start over with a new subscription (a redeploy
-    // of changed items; rare, and simpler than tracking deletions). New items come in batches.
-    const stale = [...conn.items].some(([id, m]) => wanted.get(id)?.samplingIntervalMs !== m.samplingIntervalMs);
-    if (stale) {
-      await this.dropSubscription(conn);
-      await this.createSubscription(conn, Number.isFinite(publishing) ? publishing : 1000);
-    }
-    const create = items.filter((it) => !conn.items.has(it.id));
-    for (const it of create) {
-      const err = validateNodeId(it.id);
-      if (err) errors.push({ id: it.id, error: err });
-    }
-    const valid = create.filter((it) => !validateNodeId(it.id));
     const resolved = await this.resolveIds(conn, valid.map((it) => it.id));
-    for (const [id, r] of resolved) if (r instanceof Error) errors.push({ id, error: r.message });
-    const bySampling = new Map<number, ItemSpec[]>();
-    for (const it of valid) bySampling.set(it.samplingIntervalMs, [...(bySampling.get(it.samplingIntervalMs) ?? []), it]);
-    const batches: ItemSpec[][] = [];
-    for (const list of bySampling.values()) for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH));
-    const usable = batches.map((b) => b.filter((it) => !(resolved.get(it.id) instanceof Error))).filter((b) => b.length > 0);
-    const results = await Promise.all(usable.map((batch) => this.createBatch(conn, batch, reporting, resolved)));
-    for (const r of results) errors.push(...r);
-    if (this.conn !== conn) throw new Error('connection closed while creating items');
-    return errors;
+    const usable = valid.filter((it) => {
+      const r = resolved.get(it.id);
+      if (r instanceof Error) errors.push({ id: it.id, error: r.message, statusCode: 'BadNodeIdUnknown' });
+      return !(r instanceof Error);
+    });
+    for (let i = 0; i < usable.length; i += BATCH) {
+      const batch = usable.slice(i, i + BATCH);
+      const handles = batch.map(() => conn.nextHandle++);
+      const response = await raw(conn.session).createMonitoredItems({
+        subscriptionId: subscription.subscriptionId,
+        timestampsToReturn: TimestampsToReturn.Both,
+        itemsToCreate: batch.map((it, k) => ({
+          itemToMonitor: { nodeId: String(resolved.get(it.id) ?? it.id), attributeId: AttributeIds.Value },
+          monitoringMode: MODES[state],
+          requestedParameters: { clientHandle: handles[k], samplingInterval: it.samplingIntervalMs, queueSize: Math.max(1, queueSize), discardOldest: true },
+        })),
+      });
+      if (this.conn !== conn) throw new Error('connection closed while creating items');
+      check(response.responseHeader.serviceResult, 'CreateMonitoredItems');
+      const results = response.results ?? [];
+      batch.forEach((it, k) => {
+        const r = results[k];
+        if (!r || !r.statusCode.isGood()) {
+          errors.push({ id: it.id, error: r ? r.statusCode.name : 'no result', statusCode: r?.statusCode.name });
+          return;
+        }
+        conn.items.set(it.id, { spec: it, handle: handles[k], serverId: r.monitoredItemId });
+        conn.byHandle.set(handles[k], it.id);
+        granted.push({ id: it.id, samplingIntervalMs: r.revisedSamplingInterval, queueSize: r.revisedQueueSize });
+      });
+    }
+    return { granted, errors, publishingIntervalMs: conn.publishingIntervalMs };
   }
 
-  private async createSubscription(conn: Connection, publishingIntervalMs: number): Promise<void> {
-    // Keep-alives at least every ping interval so a silent subscription is telling.
-    const keepAlive = Math.max(2, Math.ceil(this.opts.pingIntervalMs / publishingIntervalMs));
+  async removeItems(ids: string[]): Promise<void> {
+    const conn = this.requireConnection();
+    const gone = ids.map((id) => conn.items.get(id)).filter((m): m is Monitored => m !== undefined);
+    for (const m of gone) {
+      conn.items.delete(m.spec.id);
+      conn.byHandle.delete(m.handle);
+    }
+    if (!conn.subscription || gone.length === 0) return;
+    for (let i = 0; i < gone.length; i += BATCH) {
+      const response = await raw(conn.session).deleteMonitoredItems({ subscriptionId: conn.subscription.subscriptionId, monitoredItemIds: gone.slice(i, i + BATCH).map((m) => m.serverId) });
+      check(response.responseHeader.serviceResult, 'DeleteMonitoredItems');
+    }
+    // The subscription runs as fast as its fastest item: slower once the fast ones are gone.
+    const fastest = [...conn.items.values()].reduce((m, it) => Math.min(m, it.spec.samplingIntervalMs || 50), Infinity);
+    if (Number.isFinite(fastest)) await this.ensureSubscription(conn, Math.max(50, fastest));
+  }
+
+  async setMonitoring(state: MonitoringState, queueSize = 1): Promise<void> {
+    const conn = this.requireConnection();
+    if (!conn.subscription) return;
+    const all = [...conn.items.values()];
+    const subscriptionId = conn.subscription.subscriptionId;
+    const batches: Monitored[][] = [];
+    for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));
+    if (state === 'sampling' && queueSize > 1) {
+      // The queue must hold the longest outage the pair bridges.
+      await Promise.all(
+        batches.map(async (b) => {
+          const r: ModifyMonitoredItemsResponse = await (raw(conn.session).modifyMonitoredItems as (req: ModifyMonitoredItemsRequestLike) => Promise<ModifyMonitoredItemsResponse>)({
+            subscriptionId,
+            timestampsToReturn: TimestampsToReturn.Both,
+            itemsToModify: b.map((m) => ({ monitoredItemId: m.serverId, requestedParameters: { clientHandle: m.handle, samplingInterval: m.spec.samplingIntervalMs, queueSize, discardOldest: true } })),
+          });
+          check(r.responseHeader.serviceResult, 'ModifyMonitoredItems');
+        }),
+      );
+    }
+    await Promise.all(
+      batches.map(async (b) => {
+        const r = await raw(conn.session).setMonitoringMode({ subscriptionId, monitoringMode: MODES[state], monitoredItemIds: b.map((m) => m.serverId) });
+        check(r.responseHeader.serviceResult, 'SetMonitoringMode');
+      }),
+    );
+  }
+
+  /** A subscription publishing at `publishingMs` (created, or modified in place: no item is lost). */
+  private async ensureSubscription(conn: Connection, publishingMs: number): Promise<void> {
+    if (conn.subscription) {
+      if (publishingMs === conn.publishingIntervalMs) return;
+      const response = await raw(conn.session).modifySubscription({
+        subscriptionId: conn.subscription.subscriptionId,
+        requestedPublishingInterval: publishingMs,
+        requestedMaxKeepAliveCount: this.keepAliveCount(publishingMs),
+        requestedLifetimeCount: this.lifetimeCount(publishingMs),
+        maxNotificationsPerPublish: 0,
+        priority: 10,
+      });
+      check(response.responseHeader.serviceResult, 'ModifySubscription');
+      conn.publishingIntervalMs = response.revisedPublishingInterval;
+      return;
+    }
     const subscription = await conn.session.createSubscription2({
-      requestedPublishingInterval: publishingIntervalMs,
-      requestedMaxKeepAliveCount: keepAlive,
-      requestedLifetimeCount: Math.max(keepAlive * 10, Math.ceil(60_000 / publishingIntervalMs)),
+      requestedPublishingInterval: publishingMs,
+      requestedMaxKeepAliveCount: this.keepAliveCount(publishingMs),
+      requestedLifetimeCount: this.lifetimeCount(publishingMs),
       maxNotificationsPerPublish: 0,
       publishingEnabled: true,
       priority: 10,
     });
     conn.subscription = subscription;
-    conn.publishingIntervalMs = publishingIntervalMs;
+    conn.publishingIntervalMs = subscription.publishingInterval;
+    // Data is taken from the raw NotificationMessage (one call per publish with all its changes);
+    // node-opcua's own per-item dispatch would look up and notify each item a second time.
+    (subscription as unknown as { __on_publish_response_DataChangeNotification: () => void }).__on_publish_response_DataChangeNotification = () => undefined;
     subscription.on('raw_notification', (msg: NotificationMessage) => this.onNotification(conn, msg));
     subscription.on('terminated', () => this.reportLost(conn, 'subscription terminated by the server', false));
     // The server's own state: anything but Running(0) announces a shutdown (bumpless switch).
-    const state = await subscription.monitor({ nodeId: SERVER_STATE, attributeId: AttributeIds.Value }, { samplingInterval: 0, queueSize: 1 }, TimestampsToReturn.Neither);
-    state.on('changed', (dv: DataValue) => {
-      const v = dv.value?.value;
-      if (typeof v === 'number' && v !== 0) this.reportLost(conn, `server state ${v === 4 ? 'Shutdown' : v}`, true);
+    const r = await raw(conn.session).createMonitoredItems({
+      subscriptionId: subscription.subscriptionId,
+      timestampsToReturn: TimestampsToReturn.Neither,
+      itemsToCreate: [{ itemToMonitor: { nodeId: SERVER_STATE, attributeId: AttributeIds.Value }, monitoringMode: MonitoringMode.Reporting, requestedParameters: { clientHandle: SERVER_STATE_HANDLE, samplingInterval: 0, queueSize: 1, discardOldest: true } }],
     });
+    check(r.responseHeader.serviceResult, 'CreateMonitoredItems (ServerState)');
   }
 
-  private async dropSubscription(conn: Connection): Promise<void> {
-    const sub = conn.subscription;
-    conn.subscription = undefined;
-    conn.items.clear();
-    conn.byHandle.clear();
-    conn.groups = [];
-    await sub?.terminate().catch(() => undefined);
+  /** Keep-alives at least every ping interval, so a silent subscription is telling. */
+  private keepAliveCount(publishingMs: number): number {
+    return Math.max(2, Math.ceil(this.opts.pingIntervalMs / publishingMs));
   }
 
-  private async createBatch(conn: Connection, batch: ItemSpec[], reporting: boolean, resolved: Map<string, string | Error>): Promise<ItemError[]> {
-    const subscription = conn.subscription;
-    if (!subscription) throw new Error('no subscription');
-    const group = await subscription.monitorItems(
-      batch.map((it) => ({ nodeId: String(resolved.get(it.id) ?? it.id), attributeId: AttributeIds.Value })),
-      { samplingInterval: batch[0].samplingIntervalMs, queueSize: 20, discardOldest: true },
-      TimestampsToReturn.Both,
-    );
-    const errors: ItemError[] = [];
-    const monitored = group.monitoredItems;
-    for (let i = 0; i < monitored.length; i++) {
-      const m = monitored[i] as unknown as { statusCode?: { isGood(): boolean; name: string }; monitoringParameters: { clientHandle: number } };
-      if (m.statusCode && !m.statusCode.isGood()) {
-        errors.push({ id: batch[i].id, error: m.statusCode.name });
-        continue;
-      }
-      conn.byHandle.set(m.monitoringParameters.clientHandle, batch[i].id);
-      conn.items.set(batch[i].id, batch[i]);
-    }
-    conn.groups.push(group);
-    if (!reporting) await group.setMonitoringMode(MonitoringMode.Disabled);
-    return errors;
+  private lifetimeCount(publishingMs: number): number {
+    return Math.max(this.keepAliveCount(publishingMs) * 10, Math.ceil(60_000 / publishingMs));
   }
 
-  async setReporting(reporting: boolean): Promise<void> {
-    const conn = this.requireConnection();
-    const mode = reporting ? MonitoringMode.Reporting : MonitoringMode.Disabled;
-    await Promise.all(conn.groups.map((g) => g.setMonitoringMode(mode)));
-  }
+  // ---------------------------------------------------------------- reads and writes
 
   async read(items: string[]): Promise<DataChange[]> {
     const conn = this.requireConnection();
     const resolved = await this.resolveIds(conn, items);
     const nodeIds = items.map((id) => {
       const r = resolved.get(id) ?? id;
-      if (r instanceof Error) throw new Error(`read ${id}: ${r.message}`);
+      if (r instanceof Error) throw new DriverError(`read ${id}: ${r.message}`, 'BadNodeIdUnknown');
       return r;
     });
     const values = await conn.session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
@@ -399,16 +495,16 @@ export class OpcuaDriver implements EndpointDriver {
   async write(item: string, value: unknown): Promise<void> {
     const conn = this.requireConnection();
     const nodeErr = validateNodeId(item);
-    if (nodeErr) throw new Error(nodeErr);
+    if (nodeErr) throw new DriverError(nodeErr, 'BadNodeIdInvalid');
     const target = (await this.resolveIds(conn, [item])).get(item) ?? item;
-    if (target instanceof Error) throw new Error(`write to ${item}: ${target.message}`);
+    if (target instanceof Error) throw new DriverError(`write to ${item}: ${target.message}`, 'BadNodeIdUnknown');
     let type = this.dataTypes.get(item);
     if (!type) {
       const [dt, rank] = await conn.session.read([
         { nodeId: target, attributeId: AttributeIds.DataType },
         { nodeId: target, attributeId: AttributeIds.ValueRank },
       ]);
-      if (!dt.statusCode.isGood()) throw new Error(`write to ${item} refused: ${dt.statusCode.name}`);
+      if (!dt.statusCode.isGood()) throw new DriverError(`write to ${item} refused: ${dt.statusCode.name}`, dt.statusCode.name);
       const typeId = dt.value.value as { namespace: number; value: number };
       const dataType = typeId && typeId.namespace === 0 && typeof typeId.value === 'number' && DataType[typeId.value] !== undefined ? (typeId.value as DataType) : DataType.Variant;
       type = { dataType, isArray: typeof rank.value?.value === 'number' && (rank.value.value as number) >= 1 };
@@ -416,7 +512,7 @@ export class OpcuaDriver implements EndpointDriver {
     }
     const variant = type.dataType === DataType.Variant ? new Variant({ dataType: guessType(value), value }) : coerceForWrite(item, value, type.dataType, type.isArray);
     const status = await conn.session.write({ nodeId: target, attributeId: AttributeIds.Value, value: { value: variant } });
-    if (!status.isGood()) throw new Error(`write to ${item} refused: ${status.name}`);
+    if (!status.isGood()) throw new DriverError(`write to ${item} refused: ${status.name}`, status.name);
   }
 
   async describe(items: string[]): Promise<ItemDescription[]> {
@@ -455,6 +551,10 @@ export class OpcuaDriver implements EndpointDriver {
       for (const n of items) {
         const id = conn.byHandle.get(n.clientHandle);
         if (id !== undefined) changes.push(toChange(id, n.value));
+        else if (n.clientHandle === SERVER_STATE_HANDLE) {
+          const v = n.value.value?.value;
+          if (typeof v === 'number' && v !== 0) this.reportLost(conn, `server state ${v === 4 ? 'Shutdown' : v}`, true);
+        }
       }
     }
     if (changes.length > 0) this.listener?.data(changes);
@@ -472,15 +572,56 @@ function guessType(value: unknown): DataType {
   return DataType.String;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function describeConnectError(err: unknown, endpoint: string): string {
-  const msg = errorMessage(err);
+  const msg = err instanceof Error ? err.message : String(err);
   if (/ECONNREFUSED/.test(msg)) return `connection refused by ${endpoint}`;
   if (/ENOTFOUND|EAI_AGAIN/.test(msg)) return `host of ${endpoint} not found`;
   if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/.test(msg)) return `login refused by ${endpoint} (check user name and password)`;
   if (/BadSecurityPolicyRejected|BadSecurityModeRejected|no endpoint/i.test(msg)) return `${endpoint} does not offer the chosen security mode/policy`;
   return msg.split('\n')[0];
 }
+
+/** The OPC UA protocol as the registry knows it. */
+export interface OpcuaProtocolOptions {
+  securityMode: SecurityModeName;
+  securityPolicy: SecurityPolicyName;
+  userName?: string;
+  password?: string;
+  /** Commissioning: server certificates that are not trusted are accepted (users show yellow). */
+  acceptUnknownCertificates: boolean;
+}
+
+export const opcuaFactory: DriverFactory<OpcuaProtocolOptions> = {
+  protocol: 'opcua',
+  label: 'OPC UA',
+  capabilities: OPCUA_CAPABILITIES,
+  validateEndpoint: validateEndpointUrl,
+  validateItem: validateNodeId,
+  parseOptions(props, credentials) {
+    // The shared rules (lib/rules): the editor shows the same messages under the fields.
+    const problems: string[] = [];
+    const securityMode = String(props.securityMode || 'None') as SecurityModeName;
+    const securityPolicy = String(props.securityPolicy || 'None') as SecurityPolicyName;
+    const security = checkSecurity(securityMode, securityPolicy);
+    if (security) problems.push(security);
+    const user = checkUser(credentials.user, props);
+    if (user) problems.push(user);
+    const useLogin = props.authMode === 'username';
+    const acceptUnknownCertificates = securityMode !== 'None' && (props.acceptUnknownCertificates === true || props.acceptUnknownCertificates === 'true');
+    return { options: { securityMode, securityPolicy, userName: useLogin ? credentials.user : undefined, password: useLogin ? credentials.password : undefined, acceptUnknownCertificates }, problems };
+  },
+  create(endpoint, ctx) {
+    return new OpcuaDriver({
+      endpointUrl: endpoint,
+      securityMode: ctx.options.securityMode,
+      securityPolicy: ctx.options.securityPolicy,
+      userName: ctx.options.userName,
+      password: ctx.options.password,
+      pingIntervalMs: ctx.pingIntervalMs,
+      pingTimeoutMs: ctx.pingTimeoutMs,
+      sessionName: ctx.sessionName,
+      userDir: ctx.dataDir,
+      acceptUnknownCertificates: ctx.options.acceptUnknownCertificates,
+    });
+  },
+};

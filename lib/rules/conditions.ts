@@ -73,7 +73,7 @@ export function conditionFieldProblems(spec: unknown, protocol?: string): Array<
     if (typeof s.item !== 'string' || s.item.trim() === '') out.push({ field: 'item', message: `"${KIND_TEXT[kind]}" needs the item it watches` });
     else {
       const rules = protocol === undefined ? undefined : protocolRules(protocol);
-      const itemErr = rules === undefined || typeof rules === 'string' ? undefined : rules.checkItem(s.item.trim());
+      const itemErr = rules === undefined ? undefined : rules.checkItem(s.item.trim());
       if (itemErr) out.push({ field: 'item', message: itemErr });
     }
   }

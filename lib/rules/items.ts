@@ -27,7 +27,8 @@ export function itemProblems(items: unknown, protocol: unknown = 'opcua'): ItemP
   const names = new Map<string, number>();
   const rows = items.map((r) => ({ id: String((r as ItemRow | null)?.id ?? '').trim(), name: String((r as ItemRow | null)?.name ?? '').trim() }));
   rows.forEach((r, i) => {
-    const err = typeof rules === 'string' ? rules : rules.checkItem(r.id);
+    // A protocol these rules do not know: only an empty id is judged here (its driver judges the rest).
+    const err = rules ? rules.checkItem(r.id) : r.id === '' ? 'an item id is required' : undefined;
     if (err) out.push({ index: i, field: 'id', message: err });
     else if (ids.has(r.id)) out.push({ index: i, field: 'id', message: `${quote(r.id)} is listed twice (rows ${ids.get(r.id)! + 1} and ${i + 1})` });
     if (!ids.has(r.id)) ids.set(r.id, i);

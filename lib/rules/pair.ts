@@ -52,10 +52,9 @@ export function channelEndpoints(p: PairProps): Array<{ name: string; endpoint: 
 
 function endpointRule(p: PairProps, index: number): string | undefined {
   const rules = protocolRules(p.protocol);
-  if (typeof rules === 'string') return rules;
   const channels = channelEndpoints(p);
   const own = channels[index].endpoint;
-  const err = rules.checkEndpoint(own);
+  const err = rules ? rules.checkEndpoint(own) : own.trim() === '' ? 'an endpoint is required' : undefined;
   if (err) return err;
   for (let i = 0; i < index; i++) {
     if (channels[i].endpoint.trim() === own.trim()) return `the same endpoint as the ${channels[i].name}: each channel must be another server (or another path to it)`;
@@ -66,10 +65,7 @@ function endpointRule(p: PairProps, index: number): string | undefined {
 /** One rule per property: (value, all properties) → message or undefined. */
 export const PAIR_RULES: Record<string, (value: unknown, p: PairProps) => string | undefined> = {
   name: (v) => checkPairName(v),
-  protocol: (v) => {
-    const r = protocolRules(v);
-    return typeof r === 'string' ? r : undefined;
-  },
+  protocol: (v) => (v === undefined || v === '' || (typeof v === 'string' && /^[a-z][a-z0-9-]*$/.test(v)) ? undefined : `unknown protocol ${quote(v)}`),
   primaryEndpoint: (v, p) => endpointRule({ ...p, primaryEndpoint: v }, 0),
   secondaryEndpoint: (v, p) => endpointRule({ ...p, secondaryEndpoint: v }, 1),
   standbys: (v, p) => {

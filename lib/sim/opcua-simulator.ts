@@ -37,6 +37,21 @@ export interface SimulatorOptions {
   users?: Array<{ user: string; password: string }>;
   /** Further URLs clients reach this server by (a proxy, a NAT): advertised as endpoints too. */
   advertisedUrls?: string[];
+  /**
+   * This server's clock runs this far ahead of true time (negative: behind), ms. Two real servers
+   * never share a clock: it shows in CurrentTime and, with timestamps 'server', in every value.
+   */
+  clockOffsetMs?: number;
+  /**
+   * The server reads the PLC this long after each of the PLC's changes (0 ≤ phase < period): two
+   * servers never poll in step. Values change on the server at its reads, not at the PLC's ticks.
+   */
+  samplingPhaseMs?: number;
+  /**
+   * 'device': values carry the PLC's own change time (equal on two servers reading one PLC);
+   * 'server': the server stamps its reads with its own (offset) clock, as most gateways do.
+   */
+  timestamps?: 'device' | 'server';
 }
 
 export const SIM_ITEMS = {
@@ -124,7 +139,13 @@ export class OpcuaSimulator {
       shutdownDelayMs: options.shutdownDelayMs ?? 1000,
       users: options.users,
       advertisedUrls: options.advertisedUrls,
+      clockOffsetMs: options.clockOffsetMs ?? 0,
+      samplingPhaseMs: options.samplingPhaseMs ?? 0,
+      timestamps: options.timestamps ?? 'device',
     };
+    if (!Number.isFinite(this.opts.clockOffsetMs)) throw new Error(`clock offset must be a number of ms (got ${options.clockOffsetMs})`);
+    if (!(this.opts.samplingPhaseMs >= 0 && this.opts.samplingPhaseMs < this.opts.counterPeriodMs)) throw new Error(`sampling phase must be 0 ≤ phase < counter period ${this.opts.counterPeriodMs} ms (got ${options.samplingPhaseMs})`);
+    if (this.opts.timestamps !== 'device' && this.opts.timestamps !== 'server') throw new Error(`timestamps must be 'device' or 'server' (got ${String(options.timestamps)})`);
     if (!Number.isInteger(this.opts.port) || this.opts.port < 1 || this.opts.port > 65535) throw new Error(`simulator port must be 1..65535 (got ${options.port})`);
     if (!(this.opts.counterPeriodMs >= 10)) throw new Error(`counter period must be ≥ 10 ms (got ${options.counterPeriodMs})`);
     this.serviceLevel = this.opts.serviceLevel;
@@ -306,34 +327,49 @@ export class OpcuaSimulator {
 
     const serviceLevel = addressSpace.findNode('i=2267') as UAVariable | null;
     serviceLevel?.bindVariable({ get: () => new Variant({ dataType: DataType.Byte, value: this.serviceLevel }) }, true);
+    if (this.opts.clockOffsetMs !== 0) {
+      // The server's own clock (what a ping's CurrentTime read shows).
+      const currentTime = addressSpace.findNode('i=2258') as UAVariable | null;
+      currentTime?.bindVariable({ get: () => new Variant({ dataType: DataType.DateTime, value: new Date(Date.now() + this.opts.clockOffsetMs) }) }, true);
+    }
   }
 
   private tickOf(periodMs: number, now = Date.now()): number {
     return Math.floor((now - this.opts.epochMs) / periodMs);
   }
 
-  /** Timers aligned to period boundaries, not a drifting setInterval. */
+  /** Timers aligned to period boundaries (plus the sampling phase), not a drifting setInterval. */
   private schedule(periodMs: number, fn: () => void): NodeJS.Timeout {
-    const now = Date.now();
-    const next = this.opts.epochMs + (this.tickOf(periodMs, now) + 1) * periodMs;
+    const now = Date.now() - this.opts.samplingPhaseMs;
+    const next = this.opts.epochMs + (this.tickOf(periodMs, now) + 1) * periodMs + this.opts.samplingPhaseMs;
     const t = setTimeout(fn, Math.max(1, next - now));
     t.unref?.();
     return t;
   }
 
+  /**
+   * The timestamp of the value of PLC tick `k`: the PLC's change time ('device'), or the time this
+   * server read it on its own clock ('server').
+   */
+  private stamp(k: number, period: number): Date {
+    const change = this.opts.epochMs + k * period;
+    return new Date(this.opts.timestamps === 'device' ? change : change + this.opts.samplingPhaseMs + this.opts.clockOffsetMs);
+  }
+
   private tick = (): void => {
     if (!this.server) return;
     const period = this.opts.counterPeriodMs;
-    const n = this.tickOf(period);
+    // The PLC's value at this read: its ticks happen on true time; this server reads them late by its phase.
+    const n = this.tickOf(period, Date.now() - this.opts.samplingPhaseMs);
     if (this.linkOk && !this.frozen) {
-      const ts = new Date(this.opts.epochMs + n * period);
+      const ts = this.stamp(n, period);
       const set = (key: keyof typeof SIM_ITEMS, dataType: DataType, value: unknown, arrayType?: VariantArrayType) =>
         this.vars[key]?.setValueFromSource(new Variant({ dataType, value, arrayType }), StatusCodes.Good, ts);
       // A late timer must not make the counter skip: every tick since the last one is a change
       // of its own, with its own timestamp, as the PLC counted it (capped after a long freeze).
       const from = this.lastCounterTick === undefined ? n : Math.max(this.lastCounterTick + 1, n - 50);
       for (let k = from; k <= n; k++) {
-        this.vars.counter?.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: k >>> 0 }), StatusCodes.Good, new Date(this.opts.epochMs + k * period));
+        this.vars.counter?.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: k >>> 0 }), StatusCodes.Good, this.stamp(k, period));
       }
       this.lastCounterTick = n;
       const phase = (2 * Math.PI * n) / 100;
@@ -347,9 +383,9 @@ export class OpcuaSimulator {
   private bulkTick = (): void => {
     if (!this.server || this.bulk.length === 0) return;
     const period = this.opts.bulkPeriodMs;
-    const n = this.tickOf(period);
+    const n = this.tickOf(period, Date.now() - this.opts.samplingPhaseMs);
     if (this.linkOk && !this.frozen) {
-      const ts = new Date(this.opts.epochMs + n * period);
+      const ts = this.stamp(n, period);
       for (let i = 0; i < this.bulk.length; i++) {
         this.bulk[i].setValueFromSource(new Variant({ dataType: DataType.Double, value: n + i }), StatusCodes.Good, ts);
       }

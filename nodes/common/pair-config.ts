@@ -1,9 +1,11 @@
 // The redundant-pair config node's contract with its users, and the parsing of its editor properties.
-// The checks are lib/rules/pair (the editor shows the same messages under each field).
-import type { PairOptions, RedundantPair } from '../../lib/core/pair';
-import type { ConnectionMode, PairStatus, ServerRole } from '../../lib/core/types';
-import type { SecurityModeName, SecurityPolicyName } from '../../lib/drivers/opcua';
-import { PAIR_FIELD_LABELS, type StandbyChannel, pairProblems, problemText, standbyList } from '../../lib/rules/pair';
+// The checks are lib/rules/pair (the editor shows the same messages under each field); a protocol the
+// rules do not know yet is checked by its driver factory.
+import type { ChannelSpec, PairOptions, RedundantPair } from '../../lib/core/pair';
+import type { ConnectionMode, PairStatus } from '../../lib/core/types';
+import { driverFactory, hasDriver, registeredDrivers } from '../../lib/drivers';
+import { PAIR_FIELD_LABELS, type Problem, channelEndpoints, pairProblems, problemText } from '../../lib/rules/pair';
+import { PROTOCOLS } from '../../lib/rules/protocols';
 import { boolProp, numberProp, type Node, type NodeDef } from './node-red';
 
 export interface PairUser {
@@ -15,28 +17,29 @@ export interface RedundantPairNode extends Node {
   pair?: RedundantPair;
   /** Set when the configuration is unusable: users show it, the flow still deploys. */
   configError?: string;
-  /** The fields at fault ('primary endpoint, ping interval'): short enough for a user's status. */
+  /** The fields at fault ('primary endpoint, ping interval (see the log)'): short enough for a user's status. */
   configSummary?: string;
   /** Set while the pair runs in a way an operator must know of (accepting unknown certificates): users show it yellow. */
   warning?: string;
+  /** The properties the pair was deployed with (the editor's httpAdmin routes read its endpoints and protocol). */
+  configDef?: NodeDef;
+  /** The protocol's item rule, for users that check their item ids (OPC UA node ids, Modbus items). */
+  validateItem?: (id: string) => string | undefined;
   register(user: PairUser): void;
   deregister(user: PairUser): void;
 }
 
+export interface ParsedChannel {
+  name: string;
+  endpoint: string;
+}
+
 export interface ParsedPairConfig {
-  options: PairOptions;
   protocol: string;
-  endpoints: Record<ServerRole, string>;
-  /** Further channels 2..N in order of preference (the engine's N channels). */
-  standbys: StandbyChannel[];
-  /** Warm mode: the standby samples into a queue flushed at failover (loses nothing). */
-  standbySampling: boolean;
-  securityMode: SecurityModeName;
-  securityPolicy: SecurityPolicyName;
-  /** Commissioning: server certificates that are not trusted are accepted (status yellow). */
-  acceptUnknownCertificates: boolean;
-  userName?: string;
-  password?: string;
+  options: PairOptions;
+  channels: ParsedChannel[];
+  /** The protocol's own options, as its driver factory parsed them. */
+  protocolOptions: unknown;
 }
 
 /** The pair's problems: the whole text for the log, the fields at fault for a status. */
@@ -49,29 +52,54 @@ export class PairConfigError extends Error {
 
 /** Turns the editor's properties into engine options, or throws one message listing every problem. */
 export function parsePairConfig(def: NodeDef, credentials: Record<string, string | undefined> = {}): ParsedPairConfig {
-  const problems = pairProblems(def, credentials);
-  if (problems.length) throw new PairConfigError(problems.map(problemText).join('; '), [...new Set(problems.map((p) => PAIR_FIELD_LABELS[p.field] ?? p.field))]);
-  const useLogin = def.authMode === 'username';
-  const securityMode = String(def.securityMode || 'None') as SecurityModeName;
+  const problems: Problem[] = pairProblems(def, credentials);
+  const protocol = String(def.protocol || 'opcua');
+  const channels: ParsedChannel[] = channelEndpoints(def).map((c, i) => ({ name: c.name.trim() || `channel ${i}`, endpoint: c.endpoint.trim() }));
+  let protocolOptions: unknown;
+  if (!hasDriver(protocol)) {
+    problems.push({ field: 'protocol', message: `protocol ${protocol} is not supported (${registeredDrivers().map((f) => f.protocol).join(', ')})` });
+  } else {
+    const factory = driverFactory(protocol);
+    // Endpoints of a protocol the shared rules do not know are checked by its factory.
+    if (!PROTOCOLS[protocol]) {
+      channels.forEach((ch, i) => {
+        const err = factory.validateEndpoint(ch.endpoint);
+        if (err) problems.push({ field: i === 0 ? 'primaryEndpoint' : i === 1 ? 'secondaryEndpoint' : 'standbys', message: i > 1 ? `${ch.name}: ${err}` : err });
+      });
+    }
+    const parsed = factory.parseOptions(def, credentials);
+    // The factory's own checks, where the shared rules have not said the same already.
+    const said = new Set(problems.map((p) => p.message));
+    for (const message of parsed.problems) if (!said.has(message)) problems.push({ field: 'protocol', message });
+    protocolOptions = parsed.options;
+  }
+  const mode = String(def.mode || 'hot') as ConnectionMode;
   const options: PairOptions = {
     name: String(def.name || 'pair'),
-    mode: String(def.mode || 'hot') as ConnectionMode,
+    mode,
+    standbySampling: mode === 'warm' && boolProp(def, 'standbySampling', false),
     pingIntervalMs: numberProp(def, 'pingInterval', 1000),
     pingTimeoutMs: numberProp(def, 'pingTimeout', 1000),
     autoPromote: boolProp(def, 'autoPromote', true),
     holdOffMs: numberProp(def, 'holdOff', 10_000),
     reconnectMaxMs: numberProp(def, 'reconnectMax', 10_000),
   };
-  return {
-    options,
-    protocol: String(def.protocol || 'opcua'),
-    endpoints: { primary: String(def.primaryEndpoint ?? '').trim(), secondary: String(def.secondaryEndpoint ?? '').trim() },
-    standbys: standbyList(def.standbys).map((s) => ({ name: s.name.trim(), endpoint: s.endpoint.trim() })),
-    standbySampling: def.mode === 'warm' && boolProp(def, 'standbySampling', false),
-    securityMode,
-    securityPolicy: String(def.securityPolicy || 'None') as SecurityPolicyName,
-    acceptUnknownCertificates: securityMode !== 'None' && boolProp(def, 'acceptUnknownCertificates', false),
-    userName: useLogin ? credentials.user : undefined,
-    password: useLogin ? credentials.password : undefined,
-  };
+  if (problems.length) throw new PairConfigError(problems.map(problemText).join('; '), [...new Set(problems.map((p) => PAIR_FIELD_LABELS[p.field] ?? p.field))]);
+  return { protocol, options, channels, protocolOptions };
+}
+
+/** Drivers for every channel, through the protocol's factory. */
+export function createChannels(cfg: ParsedPairConfig, dataDir: string | undefined, clock: import('../../lib/core/clock').Clock): ChannelSpec[] {
+  const factory = driverFactory(cfg.protocol);
+  return cfg.channels.map((ch) => ({
+    name: ch.name,
+    driver: factory.create(ch.endpoint, {
+      clock,
+      pingIntervalMs: cfg.options.pingIntervalMs,
+      pingTimeoutMs: cfg.options.pingTimeoutMs,
+      sessionName: `${cfg.options.name} ${ch.name}`,
+      options: cfg.protocolOptions,
+      dataDir,
+    }),
+  }));
 }

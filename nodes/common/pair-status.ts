@@ -18,9 +18,10 @@ export function pairNodeStatus(status: PairStatus, warning?: string): NodeStatus
   const forced = status.control === 'auto' ? '' : ', forced';
   const note = warning ? ` · ${warning}` : '';
   if (status.active === 'primary') return { fill: warning ? 'yellow' : 'green', shape: 'dot', text: shortText(`primary (${status.mode}${forced})${note}`) };
-  if (status.active === 'secondary') {
-    const why = status.servers.primary.state === 'idle' ? '' : `: primary ${status.servers.primary.state}`;
-    return { fill: 'yellow', shape: 'dot', text: shortText(`secondary (${status.mode}${forced})${why}${note}`) };
+  if (status.active) {
+    // The secondary or a further channel: working, but not on the preferred one.
+    const why = status.servers.primary?.state === 'idle' ? '' : `: primary ${status.servers.primary?.state ?? 'down'}`;
+    return { fill: 'yellow', shape: 'dot', text: shortText(`${status.active} (${status.mode}${forced})${why}${note}`) };
   }
   const p = status.servers.primary;
   const s = status.servers.secondary;

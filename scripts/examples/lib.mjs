@@ -64,6 +64,22 @@ export function source(z, x, y, pairId, items, wires, extra = {}) {
   return { id: id('src'), type: 'redundant-source', z, name: '', pair: pairId, items, samplingInterval: 250, output: 'change', x, y, wires: [wires], ...extra };
 }
 
+/**
+ * A channel-selector (Citect IO device with channels in order of preference), e.g. channels
+ * [{ name: 'A', by: 'topic', pattern: 'plcA/*', staleMs: 3000,
+ *    master: { by: 'topic', pattern: 'plcA/*', path: 'payload[1]', test: 'eq', value: '1' } }, ...]
+ * (master only with extra.guard = true). wires: [[data...], [writes via channel 1...], ...]; missing
+ * write outputs are left unwired, and `outputs` follows the channels.
+ */
+export function channelSelector(z, x, y, name, channels, wires, extra = {}) {
+  const outputs = 1 + channels.length;
+  const allWires = Array.from({ length: outputs }, (_, i) => wires[i] ?? []);
+  return {
+    id: id('sel'), type: 'channel-selector', z, name, channels, returnMode: 'return', holdOff: 5000, minSwitch: 0, topicOut: 'item',
+    writeBy: 'property', writeProperty: 'write', writePattern: '', guard: false, holdWrites: 5000, maxHeldWrites: 100,
+    outputs, x, y, wires: allWires, ...extra,
+  };
+}
 
 /** Examples 1-3: one OPC UA pair in one mode, with buttons to fail and restore the primary. */
 export function modeExample(number, mode, pPort, sPort, text) {

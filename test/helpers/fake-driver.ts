@@ -1,24 +1,33 @@
-// A scriptable EndpointDriver for unit tests of the engine (the engine only; integration tests use
+// A scriptable ChannelDriver for unit tests of the engine (the engine only; integration tests use
 // real servers). Each behaviour can be switched at any time to model a fault.
-import type { DataChange, DriverListener, EndpointDriver, ItemError, ItemSpec, PingResult } from '../../lib/core/types';
+import type { ChannelDriver, DataChange, DriverCapabilities, DriverListener, ItemDescription, ItemSpec, ItemsResult, MonitoringState, PingResult } from '../../lib/core/driver';
 
 export type Behaviour = 'ok' | 'fail' | 'hang';
 
-export class FakeDriver implements EndpointDriver {
+export class FakeDriver implements ChannelDriver {
+  readonly capabilities: DriverCapabilities = { delivery: 'subscription', timestamps: 'source', serviceLevel: true, sampling: true, browse: false };
   listener?: DriverListener;
   connectBehaviour: Behaviour = 'ok';
   pingBehaviour: Behaviour = 'ok';
   serviceLevel: number | undefined = 255;
   connected = false;
   items: ItemSpec[] = [];
-  reporting = false;
+  state: MonitoringState = 'disabled';
   refused = new Set<string>();
   writes: Array<{ item: string; value: unknown }> = [];
   connects = 0;
   disconnects = 0;
   calls: string[] = [];
+  /** Changes sampled while in 'sampling' state (flushed when reporting starts). */
+  queued: DataChange[] = [];
+  /** Throws from connect() after connecting (a defect in a driver). */
+  throwAfterConnect = false;
 
   constructor(readonly endpoint: string) {}
+
+  get reporting(): boolean {
+    return this.state === 'reporting';
+  }
 
   attach(listener: DriverListener): void {
     this.listener = listener;
@@ -36,8 +45,9 @@ export class FakeDriver implements EndpointDriver {
     this.disconnects++;
     this.calls.push('disconnect');
     this.connected = false;
-    this.reporting = false;
+    this.state = 'disabled';
     this.items = [];
+    this.queued = [];
   }
 
   async ping(): Promise<PingResult> {
@@ -47,20 +57,40 @@ export class FakeDriver implements EndpointDriver {
     return { serviceLevel: this.serviceLevel, serverTime: Date.now() };
   }
 
-  async setItems(items: ItemSpec[], reporting: boolean): Promise<ItemError[]> {
-    this.calls.push(`setItems:${items.length}:${reporting}`);
-    this.items = items.filter((i) => !this.refused.has(i.id));
-    this.reporting = reporting;
-    return items.filter((i) => this.refused.has(i.id)).map((i) => ({ id: i.id, error: 'BadNodeIdUnknown' }));
+  async addItems(items: ItemSpec[], state: MonitoringState): Promise<ItemsResult> {
+    this.calls.push(`addItems:${items.map((i) => i.id).join(',')}:${state}`);
+    if (!this.connected) throw new Error('not connected');
+    this.items.push(...items.filter((i) => !this.refused.has(i.id)));
+    this.setState(state);
+    return {
+      granted: items.filter((i) => !this.refused.has(i.id)).map((i) => ({ id: i.id, samplingIntervalMs: i.samplingIntervalMs, queueSize: 1 })),
+      errors: items.filter((i) => this.refused.has(i.id)).map((i) => ({ id: i.id, error: 'BadNodeIdUnknown', statusCode: 'BadNodeIdUnknown' })),
+      publishingIntervalMs: 100,
+    };
   }
 
-  async setReporting(reporting: boolean): Promise<void> {
-    this.calls.push(`setReporting:${reporting}`);
-    this.reporting = reporting;
+  async removeItems(ids: string[]): Promise<void> {
+    this.calls.push(`removeItems:${ids.join(',')}`);
+    this.items = this.items.filter((i) => !ids.includes(i.id));
+  }
+
+  async setMonitoring(state: MonitoringState): Promise<void> {
+    this.calls.push(`setMonitoring:${state}`);
+    this.setState(state);
+  }
+
+  private setState(state: MonitoringState): void {
+    const was = this.state;
+    this.state = state;
+    if (state === 'reporting' && was === 'sampling' && this.queued.length > 0 && this.listener) {
+      const flush = this.queued;
+      this.queued = [];
+      queueMicrotask(() => this.listener?.data(flush));
+    }
   }
 
   async read(items: string[]): Promise<DataChange[]> {
-    return items.map((item) => ({ item, value: 0, statusCode: 'Good', good: true }));
+    return items.map((item) => ({ item, value: 0, statusCode: 'Good', good: true, quality: 'good' as const }));
   }
 
   async write(item: string, value: unknown): Promise<void> {
@@ -68,9 +98,18 @@ export class FakeDriver implements EndpointDriver {
     this.writes.push({ item, value });
   }
 
-  /** The server sends changes (only when connected and reporting, like a real one). */
+  async describe(items: string[]): Promise<ItemDescription[]> {
+    return items.map((id) => ({ id, dataType: 'Double', valueRank: -1, readable: true, writable: true }));
+  }
+
+  /** The server sends changes (only when connected and reporting, like a real one; sampling queues them). */
   emit(changes: DataChange[]): boolean {
-    if (!this.connected || !this.reporting || !this.listener) return false;
+    if (!this.connected || !this.listener) return false;
+    if (this.state === 'sampling') {
+      this.queued.push(...changes);
+      return false;
+    }
+    if (this.state !== 'reporting') return false;
     this.listener.data(changes);
     return true;
   }
@@ -83,6 +122,8 @@ export class FakeDriver implements EndpointDriver {
   }
 }
 
-export function counterChange(item: string, n: number, periodMs = 100): DataChange {
-  return { item, value: n, statusCode: 'Good', good: true, sourceTimestamp: n * periodMs, serverTimestamp: n * periodMs };
+/** A counter value as a server stamps it: `clockMs` is its clock's offset, `phaseMs` its sampling phase. */
+export function counterChange(item: string, n: number, periodMs = 100, clockMs = 0, phaseMs = 0): DataChange {
+  const ts = n * periodMs + phaseMs + clockMs;
+  return { item, value: n, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: ts, serverTimestamp: ts };
 }

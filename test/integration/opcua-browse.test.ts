@@ -18,7 +18,7 @@ describe('OPC UA address space: describe, browse, discover', function () {
     await sim.start();
     url = simulatorEndpointUrl(port);
     driver = new OpcuaDriver({ endpointUrl: url, pingIntervalMs: 1000, pingTimeoutMs: 1000 });
-    driver.attach({ data: () => undefined, lost: () => undefined });
+    driver.attach({ data: () => undefined, lost: () => undefined, itemErrors: () => undefined });
     await driver.connect();
   });
 

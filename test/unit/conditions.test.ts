@@ -9,10 +9,10 @@ const COUNTER = 'ns=1;s=Counter';
 const LEVEL = 'ns=1;s=Level';
 
 function good(item: string, value: unknown): DataChange {
-  return { item, value, statusCode: 'Good', good: true };
+  return { item, value, statusCode: 'Good', good: true, quality: 'good' };
 }
 function bad(item: string, statusCode = 'BadCommunicationError'): DataChange {
-  return { item, value: null, statusCode, good: false };
+  return { item, value: null, statusCode, good: false, quality: 'bad' };
 }
 
 function monitor(specs: ConditionSpec[]): { clock: FakeClock; m: ConditionMonitor } {

@@ -463,6 +463,176 @@ describe('RedundantPair (core engine, fake time)', () => {
     });
   });
 
+  describe('N channels', () => {
+    function rig3(mode: ConnectionMode, extra: Partial<PairOptions> = {}) {
+      const clock = new FakeClock(0);
+      const d = [new FakeDriver('opc.tcp://a:4840'), new FakeDriver('opc.tcp://b:4840'), new FakeDriver('opc.tcp://c:4840')];
+      const pair = new RedundantPair(
+        { name: 'pair3', mode, pingIntervalMs: 1000, pingTimeoutMs: 500, autoPromote: true, holdOffMs: 5000, reconnectMinMs: 500, reconnectMaxMs: 2000, clock, ...extra },
+        [{ name: 'primary', driver: d[0] }, { name: 'secondary', driver: d[1] }, { name: 'tertiary', driver: d[2] }],
+      );
+      const events: RedundancyEvent[] = [];
+      pair.on('event', (e) => events.push(e));
+      pair.setItems('n', [{ id: ITEM, samplingIntervalMs: 100 }]);
+      return { clock, pair, d, events };
+    }
+
+    it('hot: channel 0 crashes, channel 1 goes silent: ends on channel 2, returns in order', async () => {
+      const r = rig3('hot');
+      r.pair.start();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'primary');
+      r.d[0].connectBehaviour = 'fail';
+      r.d[0].drop();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.d[1].pingBehaviour = 'hang';
+      await r.clock.advance(1600);
+      assert.equal(r.pair.getActive(), 'tertiary');
+      assert.equal(r.pair.status().activeIndex, 2);
+      // Channel 1 back first: promoted to after the hold-off, then channel 0.
+      r.d[1].pingBehaviour = 'ok';
+      await r.clock.advance(3000);
+      assert.equal(r.pair.health('secondary').state, 'healthy');
+      await r.clock.advance(5100);
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.d[0].connectBehaviour = 'ok';
+      await r.clock.advance(2100);
+      assert.equal(r.pair.health('primary').state, 'healthy');
+      await r.clock.advance(5100);
+      assert.equal(r.pair.getActive(), 'primary');
+      const switches = r.events.filter((e) => e.kind === 'failover' || e.kind === 'promotion').map((e) => `${e.kind}:${e.from}→${e.to}`);
+      assert.deepEqual(switches, ['failover:primary→secondary', 'failover:secondary→tertiary', 'promotion:tertiary→secondary', 'promotion:secondary→primary']);
+      await r.pair.stop();
+    });
+
+    it('cold: tries the channels in turn, pins any channel by name or index', async () => {
+      const r = rig3('cold');
+      r.pair.start();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.deepEqual(r.d.map((x) => x.connects), [1, 0, 0]);
+      r.d[0].connectBehaviour = 'fail';
+      r.d[1].connectBehaviour = 'fail';
+      r.d[0].drop();
+      await r.clock.advance(3000);
+      assert.equal(r.pair.getActive(), 'tertiary', 'the third channel answers');
+      assert.ok(r.d[1].connects >= 1);
+      assert.deepEqual(r.d.map((x) => x.connected), [false, false, true], 'one connection at a time');
+      r.d[1].connectBehaviour = 'ok';
+      r.pair.setControl('force-secondary');
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.pair.setControl('force-channel-2');
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'tertiary');
+      assert.equal(r.pair.getControl(), 'force-channel-2');
+      r.pair.setControl('force-secondary');
+      await r.clock.advance(10);
+      r.pair.setControl('force-tertiary');
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'tertiary');
+      assert.throws(() => r.pair.setControl('force-nowhere'), /unknown switch control "force-nowhere"/);
+      await r.pair.stop();
+    });
+  });
+
+  describe('warm mode with standby sampling', () => {
+    it('the standby samples into a queue; a silent primary loses nothing: the queue is flushed and aligned', async () => {
+      const r = rig('warm', { standbySampling: true, streamLagMs: 0 });
+      await started(r);
+      assert.equal(r.secondary.state, 'sampling');
+      assert.equal(r.primary.state, 'reporting');
+      let n = 1;
+      const tick = async (primaryToo: boolean) => {
+        await r.clock.advance(100);
+        // the secondary's clock runs 5 s ahead of the primary's
+        if (primaryToo) r.primary.emit([counterChange(ITEM, n, 100, 0, 3)]);
+        r.secondary.emit([counterChange(ITEM, n, 100, 5000, 41)]);
+        n++;
+      };
+      for (let k = 0; k < 10; k++) await tick(true);
+      r.primary.pingBehaviour = 'hang';
+      for (let k = 0; k < 16; k++) await tick(false);
+      assert.equal(r.pair.getActive(), 'secondary', 'the ping timeout gave the primary up');
+      for (let k = 0; k < 5; k++) await tick(false);
+      const values = r.data.map((d) => d.value as number);
+      assert.deepEqual(values, Array.from({ length: values.length }, (_, i) => i + 1), `every value once: ${values.join(' ')}`);
+      assert.equal(values[values.length - 1], n - 1);
+      await r.pair.stop();
+    });
+  });
+
+  describe('a robust engine', () => {
+    it('a listener that throws is logged, and the pair carries on connecting, pinging and failing over', async () => {
+      const logged: string[] = [];
+      const r = rig('hot', { log: (t) => logged.push(t) });
+      r.pair.on('event', () => {
+        throw new Error('a broken flow node');
+      });
+      r.pair.on('status', () => {
+        throw new Error('another one');
+      });
+      await started(r);
+      assert.equal(r.pair.getActive(), 'primary');
+      assert.equal(r.pair.health('primary').state, 'healthy');
+      r.primary.drop();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      assert.ok(r.kinds().includes('failover'), 'the other listeners still hear everything');
+      assert.equal(logged.length, 2, `each broken listener logged once: ${logged.join(' | ')}`);
+      assert.match(logged[0], /listener of "event" failed: a broken flow node/);
+      await r.pair.stop();
+    });
+
+    it('a force to the primary during a cold probe never runs two connects on one driver', async () => {
+      const r = rig('cold', { probeIntervalMs: 1000 });
+      await started(r);
+      r.primary.connectBehaviour = 'fail';
+      r.primary.drop();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'secondary');
+      r.primary.connectBehaviour = 'hang';
+      await r.clock.advance(1000); // the probe starts its connect, which hangs
+      const before = r.primary.connects;
+      r.pair.setControl('force-primary');
+      await r.clock.advance(10);
+      assert.equal(r.primary.connects, before, 'the forced connect waits for the probe in the driver queue');
+      r.primary.connectBehaviour = 'ok';
+      await r.clock.advance(8000); // the probe times out, then the forced connect runs
+      assert.equal(r.pair.getActive(), 'primary');
+      await r.pair.stop();
+    });
+
+    it('an item set changes incrementally: one owner leaving removes only its items', async () => {
+      const r = rig('hot');
+      r.pair.setItems('other', [{ id: 'ns=1;s=Other', samplingIntervalMs: 100 }]);
+      await started(r);
+      r.primary.calls.length = 0;
+      r.pair.setItems('third', [{ id: 'ns=1;s=Third', samplingIntervalMs: 100 }]);
+      await r.clock.advance(10);
+      r.pair.removeItems('other');
+      await r.clock.advance(10);
+      assert.deepEqual(r.primary.calls, ['addItems:ns=1;s=Third:reporting', 'removeItems:ns=1;s=Other']);
+      assert.deepEqual(r.primary.items.map((i) => i.id).sort(), [ITEM, 'ns=1;s=Third']);
+      await r.pair.stop();
+    });
+
+    it('a pair without users holds no connections, and comes back when asked', async () => {
+      const r = rig('hot');
+      await started(r);
+      r.pair.suspend();
+      await r.clock.advance(10);
+      assert.deepEqual([r.primary.connected, r.secondary.connected], [false, false]);
+      assert.equal(r.pair.getActive(), null);
+      assert.equal(r.clock.pendingTimers(), 0, 'no timer left while suspended');
+      r.pair.start();
+      await r.clock.advance(10);
+      assert.equal(r.pair.getActive(), 'primary');
+      await r.pair.stop();
+    });
+  });
+
   it('releases every timer and connection on stop', async () => {
     for (const mode of ['cold', 'warm', 'hot'] as const) {
       const r = rig(mode);

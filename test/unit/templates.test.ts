@@ -6,6 +6,13 @@ import { DEFAULT_BODY, DEFAULT_SUBJECT, eventView, renderEvent, validateTemplate
 import type { PairStatus, RedundancyEvent } from '../../lib/core/types';
 import { pinTimezone } from '../helpers/timezone';
 
+/** A status as the pair reports it: its channels in order, the active one's index. */
+function withChannels(s: Omit<PairStatus, 'channels' | 'activeIndex'>): PairStatus {
+  const channels = Object.values(s.servers).sort((a, b) => a.index - b.index);
+  return { ...s, channels, activeIndex: s.active === null ? null : channels.findIndex((c) => c.name === s.active) };
+}
+
+
 // 2023-11-14T22:13:20.000Z = 23:13:20 in Berlin (CET).
 const T = 1_700_000_000_000;
 
@@ -13,21 +20,21 @@ const failover: RedundancyEvent = {
   time: T, pair: 'line1', kind: 'failover', severity: 'error', from: 'primary', to: 'secondary', reason: 'connection lost: socket closed', detectMs: 12,
 };
 
-const status: PairStatus = {
+const status: PairStatus = withChannels({
   pair: 'line1',
   mode: 'warm',
   control: 'auto',
   active: 'secondary',
   servers: {
-    primary: { role: 'primary', state: 'down', reason: 'connection lost: socket closed', since: T, conditions: [] },
-    secondary: { role: 'secondary', state: 'healthy', reason: 'connected', since: T - 60_000, serviceLevel: 255, conditions: [] },
+    primary: { role: 'primary', index: 0, name: 'primary', endpoint: 'opc.tcp://p:4840', state: 'down', reason: 'connection lost: socket closed', since: T, conditions: [] },
+    secondary: { role: 'secondary', index: 1, name: 'secondary', endpoint: 'opc.tcp://s:4840', state: 'healthy', reason: 'connected', since: T - 60_000, serviceLevel: 255, conditions: [] },
   },
   failovers: 3,
   lastEvent: failover,
   lastSwitchMs: 182,
   lastSwitchReason: 'connection lost: socket closed',
   activeTimeMs: { primary: 3_600_000, secondary: 60_000 },
-};
+});
 
 describe('e-mail templates', () => {
   pinTimezone('Europe/Berlin');

@@ -1,0 +1,450 @@
+// The merge: N channels' streams of the same items become one stream without holes or duplicates,
+// on real clocks. Two servers never share a clock and never sample in step, so a change's source
+// timestamp is only comparable with timestamps of the same channel. The merge therefore keeps, per
+// channel and item, an offset that maps the channel's timestamps onto one time line:
+//
+// - coarse: the smallest (arrival - timestamp) seen, i.e. the channel's clock offset plus its
+//   shortest delivery delay (a change cannot have happened after it arrived, so this is a hard
+//   bound); for drivers without source timestamps (Modbus) the offset is exactly 0;
+// - refined: while a hot standby reports the same change as the active channel (equal value and
+//   status, close in time), its offset is set so both map to the same instant: exact when the
+//   timestamps are the device's, and absorbing clock skew and sampling phase when each server
+//   stamps with its own clock.
+//
+// At a switch the new active channel's changes (its buffered stream in hot mode, its flushed queue
+// in warm mode with standby sampling, its initial values otherwise) are aligned per item with what
+// was delivered: a change equal in value and status to a recently delivered one at about the same
+// mapped time is the same change (not delivered twice); one mapped before the last delivered is
+// older (not delivered); the first newer one is delivered, and from then on everything of that item.
+// The same mapped time line measures each live stream's progress (a standby's only where its
+// offsets are refined): an active channel that falls behind a standby by more than the tolerance
+// has stalled (silent link, hung server), whatever the clocks say. docs/design.md states what this guarantees and when.
+import type { DataChange } from './driver';
+import type { DeliveredChange } from './types';
+
+/** Delivered changes remembered per item for the alignment at a switch. */
+const HISTORY = 4;
+/** A refined offset is trusted to this many ms (timer jitter of a loaded machine). */
+const REFINED_WINDOW_MS = 100;
+/** How far apart a standby's change and the delivered one may be mapped to be found the same (unique values). */
+const REFINE_SEARCH_MS = 1000;
+/** A channel's mapped time more than this after its arrival for several changes: its clock stepped back. */
+const STEP_MS = 3000;
+/** ...for this long (ms): one old initial value or one flushed queue is no clock step. */
+const STEP_PERSIST_MS = 10_000;
+
+export interface MergeOptions {
+  /** Channel names in preference order (msg.server). */
+  channels: string[];
+  /** Standby changes kept per channel for replay (hot mode). */
+  bufferSize: number;
+  /**
+   * How far apart (ms) two channels' mapped times of one change may be while their offsets are only
+   * coarse: the largest publishing or sampling interval granted, plus delivery jitter.
+   */
+  coarseWindowMs: number;
+  /** How long after a switch the new active channel's changes are aligned (then passed directly). */
+  alignWindowMs: number;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+}
+
+/** Per channel: offsets per item, its standby buffer, its progress. */
+class ChannelTrack {
+  off = new Float64Array(64).fill(Infinity);
+  refined = new Uint8Array(64);
+  stepSince = new Float64Array(64).fill(Number.NaN);
+  /** Newest mapped time seen on this channel (stream progress), -Infinity before data. */
+  progress = -Infinity;
+  ring: Array<DataChange | undefined>;
+  head = 0;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.ring = new Array<DataChange | undefined>(Math.max(1, capacity));
+  }
+
+  grow(size: number): void {
+    if (size <= this.off.length) return;
+    const n = Math.max(size, this.off.length * 2);
+    const off = new Float64Array(n).fill(Infinity);
+    off.set(this.off);
+    this.off = off;
+    const refined = new Uint8Array(n);
+    refined.set(this.refined);
+    this.refined = refined;
+    const stepSince = new Float64Array(n).fill(Number.NaN);
+    stepSince.set(this.stepSince);
+    this.stepSince = stepSince;
+  }
+
+  push(change: DataChange): void {
+    const cap = this.ring.length;
+    const at = (this.head + this.count) % cap;
+    this.ring[at] = change;
+    if (this.count < cap) this.count++;
+    else this.head = (this.head + 1) % cap;
+  }
+
+  drain(): DataChange[] {
+    const out: DataChange[] = [];
+    const cap = this.ring.length;
+    for (let k = 0; k < this.count; k++) {
+      const at = (this.head + k) % cap;
+      out.push(this.ring[at] as DataChange);
+      this.ring[at] = undefined;
+    }
+    this.head = 0;
+    this.count = 0;
+    return out;
+  }
+
+  clearRing(): void {
+    this.drain();
+  }
+
+  reset(): void {
+    this.off.fill(Infinity);
+    this.refined.fill(0);
+    this.stepSince.fill(Number.NaN);
+    this.progress = -Infinity;
+    this.clearRing();
+  }
+}
+
+export class Merge {
+  private readonly index = new Map<string, number>();
+  private readonly free: number[] = [];
+  private size = 0;
+  private readonly tracks: ChannelTrack[];
+  private readonly names: string[];
+  // Delivered, per item: the last HISTORY changes (a ring per item), newest at hHead - 1.
+  private hValue: unknown[] = [];
+  private hStatus: Array<string | undefined> = [];
+  private hMapped = new Float64Array(64 * HISTORY);
+  private hTs = new Float64Array(64 * HISTORY);
+  private hChannel = new Int16Array(64 * HISTORY).fill(-1);
+  private hSeq = new Float64Array(64 * HISTORY).fill(-1);
+  private hHead = new Uint8Array(64);
+  private seq = 0;
+  // Alignment after a switch: per item, the sequence number of the last delivered change the new
+  // channel has matched (-1: none yet), and whether the item is through (delivering directly).
+  private cursor = new Float64Array(64).fill(-1);
+  private through = new Uint8Array(64);
+  private alignUntil = -Infinity;
+  private active: number | null = null;
+  /** Changes dropped at switches as already delivered / older, for diagnostics and tests. */
+  readonly counts = { duplicates: 0, older: 0, replayed: 0 };
+
+  constructor(private readonly opts: MergeOptions) {
+    this.names = opts.channels.slice();
+    this.tracks = opts.channels.map(() => new ChannelTrack(opts.bufferSize));
+  }
+
+  /** Tolerances follow what the servers granted (publishing and sampling intervals). */
+  setCoarseWindow(ms: number): void {
+    this.opts.coarseWindowMs = Math.max(REFINED_WINDOW_MS, ms);
+  }
+
+  setAlignWindow(ms: number): void {
+    this.opts.alignWindowMs = ms;
+  }
+
+  // ------------------------------------------------------------------ items
+
+  private indexOf(item: string): number {
+    let i = this.index.get(item);
+    if (i !== undefined) return i;
+    i = this.free.pop() ?? this.size++;
+    this.index.set(item, i);
+    if (i >= this.hHead.length) this.growItems(i + 1);
+    for (const t of this.tracks) t.grow(this.hHead.length);
+    return i;
+  }
+
+  private growItems(size: number): void {
+    const n = Math.max(size, this.hHead.length * 2);
+    const grow = <T extends Float64Array | Uint8Array | Int16Array>(a: T, fill: number | undefined, per = 1): T => {
+      const b = new (a.constructor as { new (n: number): T })(n * per);
+      if (fill !== undefined) b.fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.hMapped = grow(this.hMapped, undefined, HISTORY);
+    this.hTs = grow(this.hTs, undefined, HISTORY);
+    this.hChannel = grow(this.hChannel, -1, HISTORY);
+    this.hSeq = grow(this.hSeq, -1, HISTORY);
+    this.hHead = grow(this.hHead, undefined);
+    this.cursor = grow(this.cursor, -1);
+    this.through = grow(this.through, undefined);
+  }
+
+  /** Items no longer monitored: their state goes (an item added again starts afresh). */
+  forget(items: Iterable<string>): void {
+    for (const item of items) {
+      const i = this.index.get(item);
+      if (i === undefined) continue;
+      this.index.delete(item);
+      this.free.push(i);
+      for (let k = 0; k < HISTORY; k++) {
+        const at = i * HISTORY + k;
+        this.hValue[at] = undefined;
+        this.hStatus[at] = undefined;
+        this.hSeq[at] = -1;
+        this.hChannel[at] = -1;
+      }
+      this.hHead[i] = 0;
+      this.cursor[i] = -1;
+      this.through[i] = 0;
+      for (const t of this.tracks) {
+        t.off[i] = Infinity;
+        t.refined[i] = 0;
+        t.stepSince[i] = Number.NaN;
+      }
+    }
+  }
+
+  /** A channel (re)connected: its clock and stream start afresh. */
+  resetChannel(channel: number): void {
+    this.tracks[channel].reset();
+  }
+
+  /** A standby that stops reporting (warm, cold, lost) keeps nothing for replay. */
+  clearBuffer(channel: number): void {
+    this.tracks[channel].clearRing();
+  }
+
+  // ------------------------------------------------------------------ the time line
+
+  /**
+   * Takes in a batch's (arrival - timestamp) samples before any of it is mapped: a batch may hold
+   * a queue of older samples (warm standby sampling) whose newest is the tightest bound.
+   */
+  private learn(track: ChannelTrack, idx: Int32Array, changes: DataChange[], now: number): void {
+    for (let k = 0; k < changes.length; k++) {
+      const c = changes[k];
+      const ts = c.sourceTimestamp ?? c.serverTimestamp;
+      if (ts === undefined) continue;
+      const i = idx[k];
+      const sample = now - ts;
+      const off = track.off[i];
+      if (sample < off && !track.refined[i]) {
+        // Causality: nothing happened after it arrived; the coarse offset is the tightest bound
+        // seen. (A refined offset maps onto the active channel's time line, which runs as late as
+        // that channel's own delivery: it may lie after this channel's arrival, and stays.)
+        track.off[i] = sample;
+        track.stepSince[i] = Number.NaN;
+      } else if (sample < off) {
+        track.stepSince[i] = Number.NaN;
+      } else if (sample - off > STEP_MS) {
+        // Far later than its offset says for a while (not one old initial value, not one flushed
+        // queue): the channel's clock stepped back.
+        if (Number.isNaN(track.stepSince[i])) track.stepSince[i] = now;
+        else if (now - track.stepSince[i] >= STEP_PERSIST_MS) {
+          track.off[i] = sample;
+          track.refined[i] = 0;
+          track.stepSince[i] = Number.NaN;
+        }
+      } else {
+        track.stepSince[i] = Number.NaN;
+      }
+    }
+  }
+
+  /** A change's instant on the common time line (its arrival when it carries no timestamp). */
+  private mapped(track: ChannelTrack, i: number, c: DataChange, now: number): number {
+    const ts = c.sourceTimestamp ?? c.serverTimestamp;
+    return ts === undefined ? now : ts + track.off[i];
+  }
+
+  private indices(changes: DataChange[]): Int32Array {
+    const idx = new Int32Array(changes.length);
+    for (let k = 0; k < changes.length; k++) idx[k] = this.indexOf(changes[k].item);
+    return idx;
+  }
+
+  /** The match window for a channel's item: tight once refined, the coarse window before. */
+  private window(track: ChannelTrack, i: number): number {
+    return track.refined[i] ? REFINED_WINDOW_MS : this.opts.coarseWindowMs;
+  }
+
+  /** The delivered change of item i that `change` (mapped at `mapped`) is a copy of: history slot, or -1. */
+  private findDelivered(i: number, change: DataChange, mapped: number, window: number, afterSeq: number): number {
+    let found = -1;
+    let bestGap = Infinity;
+    const ts = change.sourceTimestamp;
+    for (let k = 0; k < HISTORY; k++) {
+      const at = i * HISTORY + k;
+      if (this.hSeq[at] <= afterSeq) continue;
+      if (this.hStatus[at] !== change.statusCode || !sameValue(this.hValue[at], change.value)) continue;
+      // Equal source timestamps of equal values: the device's own stamp on both channels.
+      const gap = ts !== undefined && ts === this.hTs[at] ? 0 : Math.abs(mapped - this.hMapped[at]);
+      if (gap <= window && gap < bestGap) {
+        bestGap = gap;
+        found = at;
+      }
+    }
+    return found;
+  }
+
+  private lastSlot(i: number): number {
+    return i * HISTORY + ((this.hHead[i] + HISTORY - 1) % HISTORY);
+  }
+
+  private record(i: number, channel: number, change: DataChange, mapped: number): void {
+    const at = i * HISTORY + this.hHead[i];
+    this.hValue[at] = change.value;
+    this.hStatus[at] = change.statusCode;
+    this.hMapped[at] = mapped;
+    this.hTs[at] = change.sourceTimestamp ?? Number.NaN;
+    this.hChannel[at] = channel;
+    this.hSeq[at] = ++this.seq;
+    this.hHead[i] = (this.hHead[i] + 1) % HISTORY;
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  /**
+   * Changes from a channel. The active channel's are returned for delivery (aligned right after a
+   * switch); a standby's are observed (offsets, progress) and, with `buffer`, kept for replay.
+   */
+  observe(channel: number, changes: DataChange[], now: number, buffer: boolean): DeliveredChange[] {
+    const track = this.tracks[channel];
+    const idx = this.indices(changes);
+    this.learn(track, idx, changes, now);
+    if (channel === this.active) return this.admit(channel, track, changes, idx, now);
+    for (let k = 0; k < changes.length; k++) {
+      const c = changes[k];
+      const i = idx[k];
+      let mapped = this.mapped(track, i, c, now);
+      // Refine: the same change as one delivered from another channel maps to the same instant.
+      const ts = c.sourceTimestamp ?? c.serverTimestamp;
+      if (ts !== undefined) {
+        // An unrefined offset may be off by a loaded machine's delivery delays: search wider.
+        const window = track.refined[i] ? REFINED_WINDOW_MS : Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs);
+        const at = this.findDelivered(i, c, mapped, window, -1);
+        if (at >= 0 && this.hChannel[at] !== channel) {
+          track.off[i] = this.hMapped[at] - ts;
+          track.refined[i] = 1;
+          mapped = this.hMapped[at];
+        }
+      }
+      // Progress counts only what is on the common time line for sure (refined): a fresh coarse
+      // offset must not make a standby look ahead of the active channel.
+      if (track.refined[i] && mapped > track.progress) track.progress = mapped;
+      if (buffer) track.push(c);
+    }
+    return [];
+  }
+
+  private admit(channel: number, track: ChannelTrack, changes: DataChange[], idx: Int32Array, now: number): DeliveredChange[] {
+    const out: DeliveredChange[] = [];
+    const aligning = now <= this.alignUntil;
+    const name = this.names[channel];
+    for (let k = 0; k < changes.length; k++) {
+      const c = changes[k];
+      const i = idx[k];
+      const mapped = this.mapped(track, i, c, now);
+      if (mapped > track.progress) track.progress = mapped;
+      const last = this.lastSlot(i);
+      const hasLast = this.hSeq[last] >= 0;
+      if (aligning && !this.through[i] && hasLast) {
+        // Right after a switch: a change already delivered, or an older one, is not delivered.
+        if (c.statusCode === this.hStatus[last] && sameValue(c.value, this.hValue[last])) {
+          // Equal to the last delivered: no new change (an OPC UA client would see none either).
+          this.counts.duplicates++;
+          continue;
+        }
+        const window = this.window(track, i);
+        const at = this.findDelivered(i, c, mapped, window, this.cursor[i]);
+        if (at >= 0) {
+          this.cursor[i] = this.hSeq[at];
+          this.counts.duplicates++;
+          continue;
+        }
+        if (mapped <= this.hMapped[last] - window) {
+          this.counts.older++;
+          continue;
+        }
+        this.through[i] = 1;
+      } else if (hasLast && this.hChannel[last] === channel && c.sourceTimestamp !== undefined && c.sourceTimestamp === this.hTs[last] && c.statusCode === this.hStatus[last] && sameValue(c.value, this.hValue[last])) {
+        // The same sample twice from one channel (an initial value racing the first notification).
+        continue;
+      }
+      this.record(i, channel, c, mapped);
+      const d = c as DeliveredChange;
+      d.server = name;
+      d.channel = channel;
+      out.push(d);
+    }
+    return out;
+  }
+
+  /**
+   * Makes a channel the active one and returns what of its buffered stream must be delivered now.
+   * Until the align window ends, its changes are aligned per item with what was delivered.
+   */
+  activate(channel: number | null, now: number): DeliveredChange[] {
+    if (channel === this.active) return [];
+    // The channel that was active defined the time line: its offsets are on it by definition.
+    if (this.active !== null) {
+      const prev = this.tracks[this.active];
+      for (const i of this.index.values()) if (Number.isFinite(prev.off[i])) prev.refined[i] = 1;
+    }
+    this.active = channel;
+    if (channel === null) return [];
+    this.alignUntil = now + this.opts.alignWindowMs;
+    this.cursor.fill(-1);
+    this.through.fill(0);
+    const track = this.tracks[channel];
+    const buffered = track.drain();
+    for (const t of this.tracks) if (t !== track) t.clearRing();
+    if (buffered.length === 0) return [];
+    // Mapped with the offsets as refined by now (the buffer was filled while they were learnt).
+    const out = this.admit(channel, track, buffered, this.indices(buffered), now);
+    this.counts.replayed += out.length;
+    return out;
+  }
+
+  getActive(): number | null {
+    return this.active;
+  }
+
+  // ------------------------------------------------------------------ progress
+
+  /** How far (ms) `channel`'s stream is behind the most advanced of `others` on the common time line. */
+  lag(channel: number, others: number[]): { ms: number; behind: number | null } {
+    const own = this.tracks[channel].progress;
+    if (!Number.isFinite(own)) return { ms: 0, behind: null };
+    let ms = 0;
+    let behind: number | null = null;
+    for (const o of others) {
+      const p = this.tracks[o].progress;
+      if (Number.isFinite(p) && p - own > ms) {
+        ms = p - own;
+        behind = o;
+      }
+    }
+    return { ms, behind };
+  }
+
+  /** Whether a channel's offsets for these items are refined (tests and diagnostics). */
+  refinedShare(channel: number): number {
+    let n = 0;
+    let r = 0;
+    for (const i of this.index.values()) {
+      n++;
+      if (this.tracks[channel].refined[i]) r++;
+    }
+    return n === 0 ? 0 : r / n;
+  }
+
+  bufferedCount(channel: number): number {
+    return this.tracks[channel].count;
+  }
+}

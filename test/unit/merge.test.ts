@@ -1,0 +1,166 @@
+// The merge on real clocks: two servers read one PLC counter (a change every 100 ms) at their own
+// sampling phases, stamp with the device's time or with their own skewed clocks, and deliver with
+// their own publishing delays. The active one dies; the other takes over. Nothing may be lost that
+// the standby had, nothing delivered twice, and clock skew alone must never look like a stall.
+import assert from 'node:assert/strict';
+import type { DataChange } from '../../lib/core/driver';
+import { Merge } from '../../lib/core/merge';
+import type { DeliveredChange } from '../../lib/core/types';
+
+const ITEM = 'ns=1;s=Counter';
+const PERIOD = 100;
+
+interface Server {
+  /** When it reads the PLC after each change (0 ≤ phase < PERIOD). */
+  phase: number;
+  /** Its clock minus true time. */
+  skew: number;
+  timestamps: 'device' | 'server';
+  /** Publishing interval and the phase of its publishing ticks. */
+  publish: number;
+  publishPhase: number;
+  /** Network and processing delay. */
+  latency: number;
+}
+
+interface Arrival {
+  at: number;
+  channel: number;
+  change: DataChange;
+}
+
+/** The changes a server delivers for PLC ticks from..to, with their arrival times (true = local clock). */
+function stream(s: Server, channel: number, from: number, to: number): Arrival[] {
+  const out: Arrival[] = [];
+  for (let k = from; k <= to; k++) {
+    const read = k * PERIOD + s.phase;
+    const ts = s.timestamps === 'device' ? k * PERIOD : read + s.skew;
+    const published = Math.ceil((read - s.publishPhase) / s.publish) * s.publish + s.publishPhase;
+    out.push({ at: published + s.latency, channel, change: { item: ITEM, value: k, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: ts } });
+  }
+  return out;
+}
+
+function merge(): Merge {
+  return new Merge({ channels: ['primary', 'secondary'], bufferSize: 10_000, coarseWindowMs: 300, alignWindowMs: 5000 });
+}
+
+/**
+ * Runs both streams in arrival order; the active one's changes stop arriving after `dieAt` (a
+ * crash or a silent link), and the standby becomes active at `switchAt`. Returns what was delivered.
+ */
+function run(a: Server, b: Server, opts: { ticks: number; dieAt: number; switchAt: number }): DeliveredChange[] {
+  const m = merge();
+  m.activate(0, 0);
+  const events = [...stream(a, 0, 10, opts.ticks), ...stream(b, 1, 10, opts.ticks)]
+    .filter((e) => e.channel === 1 || e.at < opts.dieAt)
+    .sort((x, y) => x.at - y.at || x.channel - y.channel);
+  const out: DeliveredChange[] = [];
+  let switched = false;
+  for (const e of events) {
+    if (!switched && e.at >= opts.switchAt) {
+      out.push(...m.activate(1, opts.switchAt));
+      switched = true;
+    }
+    out.push(...m.observe(e.channel, [{ ...e.change }], e.at, true));
+  }
+  if (!switched) out.push(...m.activate(1, opts.switchAt));
+  return out;
+}
+
+function assertExactlyOnce(out: DeliveredChange[], from: number, to: number): void {
+  const values = out.map((d) => d.value as number);
+  const holes: string[] = [];
+  const twice: number[] = [];
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] === values[i - 1]) twice.push(values[i]);
+    else if (values[i] !== values[i - 1] + 1) holes.push(`${values[i - 1]}→${values[i]}`);
+  }
+  assert.deepEqual({ holes, twice }, { holes: [], twice: [] }, `delivered: ${out.map((d) => `${d.value}@${d.server}`).join(' ')}`);
+  assert.equal(values[0], from);
+  assert.equal(values[values.length - 1], to);
+}
+
+const A: Server = { phase: 10, skew: 0, timestamps: 'server', publish: 100, publishPhase: 3, latency: 2 };
+
+describe('merge on real clocks (pure, simulated servers)', function () {
+  const cases: Array<[string, Partial<Server>]> = [
+    ['equal clocks, device timestamps', { timestamps: 'device', phase: 40 }],
+    ['equal clocks, server timestamps a few ms apart', { phase: 13 }],
+    ['secondary clock 5 s ahead', { skew: 5000, phase: 37 }],
+    ['secondary clock 5 s behind', { skew: -5000, phase: 73 }],
+    ['secondary 5 s ahead, device timestamps', { skew: 5000, timestamps: 'device', phase: 55 }],
+    ['secondary 5 s behind and slower to deliver (publishing 250 ms, 80 ms latency)', { skew: -5000, phase: 90, publish: 250, publishPhase: 71, latency: 80 }],
+    ['secondary ahead in delivery (publishing 50 ms)', { skew: 2500, phase: 1, publish: 50, publishPhase: 0, latency: 1 }],
+  ];
+  for (const [name, b] of cases) {
+    for (const [fault, dieAt, switchAt] of [
+      ['crash', 3000, 3020],
+      ['silent link, detected 800 ms later', 3000, 3800],
+    ] as const) {
+      it(`${name}: ${fault}: every value once, in order`, function () {
+        const out = run(A, { ...A, ...b }, { ticks: 60, dieAt, switchAt });
+        assertExactlyOnce(out, 10, 60);
+        assert.equal(out[0].server, 'primary');
+        assert.equal(out[out.length - 1].server, 'secondary');
+      });
+    }
+  }
+
+  it('a value equal to the last delivered one is no new change at a switch (warm: initial values)', function () {
+    const m = merge();
+    m.activate(0, 0);
+    const setpoint = (value: number, ts: number): DataChange => ({ item: 'sp', value, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: ts });
+    assert.equal(m.observe(0, [setpoint(5, 1000)], 1010, false).length, 1);
+    // The secondary, 5 s ahead, reports its current value once it reports (warm failover).
+    m.activate(1, 2000);
+    assert.deepEqual(m.observe(1, [setpoint(5, 6020)], 2050, false), [], 'the same value again: not delivered');
+    assert.deepEqual(m.observe(1, [setpoint(6, 6900)], 2900, false).map((d) => d.value), [6]);
+    // A quality change of the same value is news.
+    assert.deepEqual(m.observe(1, [{ ...setpoint(6, 7000), statusCode: 'BadNoCommunication', good: false, quality: 'bad' }], 3000, false).map((d) => d.statusCode), ['BadNoCommunication']);
+  });
+
+  it('warm mode with standby sampling: the flushed queue bridges the outage exactly, whatever the clocks', function () {
+    for (const skew of [5000, -5000, 0]) {
+      const m = merge();
+      m.activate(0, 0);
+      const b: Server = { ...A, skew, phase: 61 };
+      const out: DeliveredChange[] = [];
+      // The primary delivers up to tick 29, then its link goes silent at 3000.
+      for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000)) out.push(...m.observe(0, [e.change], e.at, false));
+      // At 3800 the pair gives the primary up; the secondary's queue (ticks 20..38) arrives in one batch.
+      out.push(...m.activate(1, 3800));
+      const queue = stream(b, 1, 20, 38).map((e) => e.change);
+      out.push(...m.observe(1, queue, 3850, false));
+      for (const e of stream(b, 1, 39, 60)) out.push(...m.observe(1, [e.change], e.at, false));
+      assertExactlyOnce(out, 10, 60);
+    }
+  });
+
+  it('clock skew alone is no lag; a silent active stream is', function () {
+    for (const skew of [5000, -5000]) {
+      const m = merge();
+      m.activate(0, 0);
+      const b: Server = { ...A, skew, phase: 70, publishPhase: 50 };
+      const events = [...stream(A, 0, 10, 80), ...stream(b, 1, 10, 80)].sort((x, y) => x.at - y.at);
+      let worst = 0;
+      for (const e of events) {
+        if (e.channel === 0 && e.at >= 6000) continue; // the primary goes silent at 6 s
+        m.observe(e.channel, [{ ...e.change }], e.at, true);
+        if (e.at > 1500 && e.at < 6000) worst = Math.max(worst, m.lag(0, [1]).ms);
+      }
+      assert.ok(worst < 150, `skew ${skew}: lag while both run ${worst} ms`);
+      assert.ok(m.lag(0, [1]).ms > 1500, `skew ${skew}: the silent primary is behind (${m.lag(0, [1]).ms} ms)`);
+    }
+  });
+
+  it('a standby that has just connected does not look ahead until its offsets are refined', function () {
+    const m = merge();
+    m.activate(0, 0);
+    for (const e of stream(A, 0, 10, 20)) m.observe(0, [e.change], e.at, false);
+    // A first change of the secondary, slow to arrive on a loaded machine, and from a skewed clock.
+    const late = stream({ ...A, skew: 3000, latency: 600 }, 1, 21, 21)[0];
+    m.observe(1, [late.change], late.at, true);
+    assert.equal(m.lag(0, [1]).ms, 0, 'nothing compared before the offsets are refined');
+  });
+});
