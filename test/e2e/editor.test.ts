@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
-import { NodeRedProcess, ROOT } from '../helpers/node-red-process';
+import { EditorProcess, ROOT } from '../helpers/editor-process';
 import { freePort } from '../helpers/ports';
 import { sleep } from '../helpers/wait';
 
@@ -45,7 +45,7 @@ function messageOf(page: Page, inputSelector: string): Locator {
 
 describe('the editor in headless Chromium (discover, trust, browse, messages, examples)', function () {
   this.timeout(180_000);
-  let nr: NodeRedProcess | undefined;
+  let nr: EditorProcess | undefined;
   let browser: Browser | undefined;
   let page: Page;
   const errors: string[] = [];
@@ -68,7 +68,7 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
       { id: 'e2e-simp', type: 'opcua-simulator', z: 'e2e-tab', name: 'primary server', port: pPort, counterPeriod: 100, serviceLevel: 255, bulkItems: 0, x: 200, y: 340, wires: [] },
       { id: 'e2e-sims', type: 'opcua-simulator', z: 'e2e-tab', name: 'secondary server', port: sPort, counterPeriod: 100, serviceLevel: 255, bulkItems: 0, x: 200, y: 400, wires: [] },
     ];
-    nr = await NodeRedProcess.start(flow);
+    nr = await EditorProcess.start(flow);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     page.on('pageerror', (e) => errors.push(e.message));

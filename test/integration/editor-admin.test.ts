@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpcuaSimulator, SIM_ITEMS, simulatorEndpointUrl } from '../../lib/sim/opcua-simulator';
 import { FaultProxy } from '../helpers/fault-proxy';
-import { ADMIN, NodeRedProcess, VIEWER } from '../helpers/node-red-process';
+import { ADMIN, EditorProcess, VIEWER } from '../helpers/editor-process';
 import { freePort } from '../helpers/ports';
 import { sleep } from '../helpers/wait';
 
@@ -33,7 +33,7 @@ describe('editor httpAdmin: certificates, discovery, browsing, permissions (Node
   this.timeout(120_000);
   let primary: OpcuaSimulator;
   let secondary: OpcuaSimulator;
-  let nr: NodeRedProcess;
+  let nr: EditorProcess;
   let admin: string;
   let viewer: string;
   let primaryPort: number;
@@ -48,7 +48,7 @@ describe('editor httpAdmin: certificates, discovery, browsing, permissions (Node
       { id: PAIR, type: 'redundant-pair', name: 'Linie Süd (secure)', protocol: 'opcua', primaryEndpoint: primary.endpointUrl, secondaryEndpoint: secondary.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authMode: 'anonymous', mode: 'hot', pingInterval: 300, pingTimeout: 300, autoPromote: true, holdOff: 1000, reconnectMax: 1000 },
       { id: 'src1', type: 'redundant-source', z: 'tab1', name: '', pair: PAIR, items: [{ id: SIM_ITEMS.counter, name: 'counter' }], samplingInterval: 200, output: 'change', x: 100, y: 100, wires: [[]] },
     ];
-    nr = await NodeRedProcess.start(flow, { adminAuth: true });
+    nr = await EditorProcess.start(flow, { adminAuth: true });
     admin = await nr.token(ADMIN);
     viewer = await nr.token(VIEWER);
   });

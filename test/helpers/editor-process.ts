@@ -1,4 +1,5 @@
-// A real Node-RED process with this package (its user dir a temporary one, the package linked into
+// A real Node-RED process for the editor tests (adminAuth users, httpAdmin requests with a token, a
+// browser on its editor). Two-instance tests use test/helpers/node-red-process.ts.
 // it), for tests that need what the test helper does not give: the editor and its httpAdmin with
 // adminAuth, a restart that keeps the user dir, a browser. Ports are free ones; every wait bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -25,7 +26,7 @@ export interface NodeRedOptions {
   userDir?: string;
 }
 
-export class NodeRedProcess {
+export class EditorProcess {
   log = '';
   private child?: ChildProcess;
 
@@ -36,7 +37,7 @@ export class NodeRedProcess {
   }
 
   /** Writes the user dir (flow, settings, the package linked in) and starts Node-RED; resolves once the editor answers. */
-  static async start(flow: unknown[], opts: NodeRedOptions = {}): Promise<NodeRedProcess> {
+  static async start(flow: unknown[], opts: NodeRedOptions = {}): Promise<EditorProcess> {
     const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'redundancy-nr-'));
     if (!opts.userDir) {
       mkdirSync(join(userDir, 'node_modules'));
@@ -59,7 +60,7 @@ export class NodeRedProcess {
         : {}),
     };
     writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-    const nr = new NodeRedProcess(userDir, await freePort(), settingsFile);
+    const nr = new EditorProcess(userDir, await freePort(), settingsFile);
     await nr.launch();
     return nr;
   }
