@@ -8,6 +8,7 @@ import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
 import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
+import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
 
@@ -15,21 +16,24 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], selector: [], selector_cpu: [], peer: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
   if (!only || only === 'failover') {
     const cases: FailoverCase[] = [];
-    const modes = ['hot', 'warm', 'cold'] as const;
-    for (const mode of modes) for (const fault of ['crash', 'blackhole'] as const) cases.push({ mode, fault, items: 1000, sampling_ms: 100, ...ping });
-    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ mode, fault: 'crash', items: 10_000, sampling_ms: 1000, ...ping });
-    const list = quick ? cases.filter((c) => c.fault === 'crash' || c.mode === 'hot') : cases;
+    const base = { skew_ms: 0, channels: 2, items: 1000, sampling_ms: 100, ...ping };
+    for (const mode of ['hot', 'warm', 'warm-sampling', 'cold'] as const) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault });
+    // Real clocks: the secondary's 5 s ahead and behind, server timestamps, another sampling phase.
+    for (const mode of ['hot', 'warm-sampling'] as const) for (const skew of [5000, -5000]) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault, skew_ms: skew });
+    cases.push({ ...base, mode: 'hot', fault: 'crash', channels: 3 });
+    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ ...base, mode, fault: 'crash', items: 10_000, sampling_ms: 1000 });
+    const list = quick ? cases.filter((c) => c.mode === 'hot' || (c.mode === 'warm-sampling' && c.fault === 'blackhole' && c.skew_ms === 0)) : cases;
     for (const c of list) {
-      process.stdout.write(`failover ${c.mode} ${c.fault} ${c.items} items… `);
+      process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} ${c.channels} channels ${c.items} items… `);
       const row = await runFailoverCase(c);
-      process.stdout.write(`stall ${row.stall_ms} ms\n`);
+      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}\n`);
       results.failover.push(row);
     }
   }
@@ -39,8 +43,9 @@ async function main(): Promise<void> {
     try {
       const windowMs = quick ? 3000 : 10_000;
       const warmupMs = quick ? 1500 : 3000;
-      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs)));
-      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs)));
+      const rounds = quick ? 1 : 3;
+      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs, rounds)));
+      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs, rounds)));
       if (!only || only === 'conditions') results.log.push(...(await runConditionSwitch(nr, quick ? 1 : 3)));
     } finally {
       await nr.stop();
@@ -57,10 +62,12 @@ async function main(): Promise<void> {
     results.selector_cpu.push(...sel.cpu);
   }
 
+  if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
-  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
-  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
-  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'changes_per_s', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k', 'ratio', 'p99_delay_ms', 'baseline_p99_delay_ms']));
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
+  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
+  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
@@ -74,6 +81,10 @@ async function main(): Promise<void> {
     console.log('\nchannel-selector with node-red-contrib-modbus read nodes (ms; baseline = a read node without the selector, same run)');
     console.log(table(results.selector as unknown as Array<Record<string, unknown>>, ['fault', 'error_msgs', 'poll_ms', 'stale_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'counter_gap_ms', 'baseline_stall_ms']));
     console.log(table(results.selector_cpu as unknown as Array<Record<string, unknown>>, ['metric', 'messages', 'selector', 'by_hand', 'ratio', 'spread']));
+  }
+  if (results.peer.length) {
+    console.log('\npeer link (two Node-RED processes; ms from the instances\' duty histories; replication in this process)');
+    console.log(table(results.peer as unknown as Array<Record<string, unknown>>, ['case', 'witness', 'takeover_ms', 'dual_holder_ms', 'handback_ms', 'writes_replicated_per_s', 'replication_p99_ms', 'baseline_local_writes_per_s', 'ratio', 'note']));
   }
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

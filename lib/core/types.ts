@@ -105,6 +105,14 @@ export type RedundancyEventKind =
   | 'condition-fired'
   | 'condition-cleared'
   | 'item-error'
+  // peer link (two Node-RED instances): link state, duty hand-over, MQTT witness
+  | 'peer-up'
+  | 'peer-down'
+  | 'peer-refused'
+  | 'duty-taken'
+  | 'duty-released'
+  | 'witness-up'
+  | 'witness-down'
   // channel-selector (Citect IO channels fed by messages); its switches use failover / promotion /
   // manual-switch / switch-complete / recovered, its item quality degraded / restored.
   | 'channel-down'
@@ -120,6 +128,7 @@ export const EVENT_KINDS: readonly RedundancyEventKind[] = [
   'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
   'condition-cleared', 'item-error', 'channel-down', 'channel-up', 'all-down', 'master-changed', 'write-held',
   'write-released',
+  'peer-up', 'peer-down', 'peer-refused', 'duty-taken', 'duty-released', 'witness-up', 'witness-down',
 ];
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */

@@ -5,6 +5,9 @@ import { checkInteger } from './numbers';
 import { checkTemplate } from './templates';
 import { listText, quote } from './text';
 
+/** Every event kind (the diagnostics dialog lists them from here). */
+export { EVENT_KINDS };
+
 export const SEVERITIES = ['info', 'warning', 'error'] as const;
 
 /** Names in a filter: an array, or text separated by commas. */

@@ -328,9 +328,14 @@ export class OpcuaSimulator {
     const serviceLevel = addressSpace.findNode('i=2267') as UAVariable | null;
     serviceLevel?.bindVariable({ get: () => new Variant({ dataType: DataType.Byte, value: this.serviceLevel }) }, true);
     if (this.opts.clockOffsetMs !== 0) {
-      // The server's own clock (what a ping's CurrentTime read shows).
-      const currentTime = addressSpace.findNode('i=2258') as UAVariable | null;
-      currentTime?.bindVariable({ get: () => new Variant({ dataType: DataType.DateTime, value: new Date(Date.now() + this.opts.clockOffsetMs) }) }, true);
+      // The server's own clock (what a ping's CurrentTime read shows). node-opcua serves
+      // ServerStatus (and its CurrentTime) from an extension object behind a proxy: wrap it.
+      const status = addressSpace.findNode('i=2256') as unknown as { $extensionObject?: object } | null;
+      const inner = status?.$extensionObject as Record<string | symbol, unknown> | undefined;
+      if (status && inner) {
+        const offset = this.opts.clockOffsetMs;
+        status.$extensionObject = new Proxy(inner, { get: (target, prop) => (prop === 'currentTime' ? new Date((target.currentTime as Date).getTime() + offset) : target[prop]) });
+      }
     }
   }
 

@@ -540,6 +540,8 @@ describe('RedundantPair (core engine, fake time)', () => {
   describe('warm mode with standby sampling', () => {
     it('the standby samples into a queue; a silent primary loses nothing: the queue is flushed and aligned', async () => {
       const r = rig('warm', { standbySampling: true, streamLagMs: 0 });
+      r.primary.serverTime = () => r.clock.now();
+      r.secondary.serverTime = () => r.clock.now() + 5000;
       await started(r);
       assert.equal(r.secondary.state, 'sampling');
       assert.equal(r.primary.state, 'reporting');
