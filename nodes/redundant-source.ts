@@ -2,10 +2,14 @@
 // publish), whichever server they come from; a message in is a write to the active server.
 import { errorText } from '../lib/core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
+import { checkSamplingInterval, itemProblems } from '../lib/rules/items';
+import { sourceLabel } from '../lib/rules/labels';
+import { PROTOCOLS } from '../lib/rules/protocols';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
 import { pairNodeStatus } from './common/pair-status';
+import { shortText } from '../lib/rules/text';
 
 interface ItemConfig {
   id: string;
@@ -18,6 +22,8 @@ export = function registerRedundantSource(RED: RedAPI): void {
   function RedundantSource(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    // Logged under the label the canvas shows ("counter +2"), not the node's id.
+    node.name = sourceLabel(def.name, def.items);
     const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as RedundantPairNode | null;
     const batch = def.output === 'batch';
     const samplingIntervalMs = numberProp(def, 'samplingInterval', 500);
@@ -27,26 +33,32 @@ export = function registerRedundantSource(RED: RedAPI): void {
     let refused = 0;
     let lastStatus: PairStatus | undefined;
 
-    const fail = (text: string) => {
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: t('redundant-source.status.config', { error: text }) });
-    };
-
     const problems: string[] = [];
     if (!pairNode) problems.push(t('redundant-source.errors.noPair'));
-    if (items.length === 0) problems.push(t('redundant-source.errors.noItems'));
+    const protocol = String(pairNode?.configDef?.protocol || 'opcua');
+    for (const p of itemProblems(items, protocol)) {
+      problems.push(p.index < 0 ? p.message : t('redundant-source.errors.badItem', { row: p.index + 1, id: items[p.index]?.id || '(empty)', error: p.message }));
+    }
     for (const it of items) {
-      const err = pairNode?.validateItem?.(it.id);
-      if (err) problems.push(t('redundant-source.errors.badItem', { id: it.id || '(empty)', error: err }));
+      // A protocol the shared rules do not know: its driver's item rule.
+      const err = PROTOCOLS[protocol] ? undefined : pairNode?.validateItem?.(it.id);
+      if (err) problems.push(t('redundant-source.errors.badItem', { row: items.indexOf(it) + 1, id: it.id || '(empty)', error: err }));
       topicOf.set(it.id, it.name || it.id);
       idOf.set(it.id, it.id);
       if (it.name) idOf.set(it.name, it.id);
     }
-    if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) problems.push(`sampling interval must be a number ≥ 0 (got ${String(def.samplingInterval)})`);
-    if (pairNode?.configError) problems.push(pairNode.configError);
-    if (problems.length > 0 || !pairNode?.pair) {
-      fail(problems.join('; ') || t('redundant-source.errors.noPair'));
+    const samplingErr = checkSamplingInterval(def.samplingInterval ?? 500);
+    if (samplingErr) problems.push(samplingErr);
+    if (problems.length > 0) {
+      reportConfigError(node, problems.join('; '));
       node.on('input', (_msg, _send, done) => done(new Error(problems.join('; '))));
+      return;
+    }
+    if (!pairNode?.pair) {
+      // The pair logged its own configuration error once; here it is only shown.
+      const text = pairNode?.configError ?? t('redundant-source.errors.noPair');
+      node.status({ fill: 'red', shape: 'ring', text: shortText(t('redundant-source.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
+      node.on('input', (_msg, _send, done) => done(new Error(text)));
       return;
     }
     const pair = pairNode.pair;
@@ -54,9 +66,9 @@ export = function registerRedundantSource(RED: RedAPI): void {
     const setStatus = statusSetter(node);
     const showStatus = (status: PairStatus) => {
       lastStatus = status;
-      const s = pairNodeStatus(status);
+      const s = pairNodeStatus(status, pairNode.warning);
       if (refused > 0 && status.active) {
-        setStatus({ fill: 'yellow', shape: 'dot', text: `${s.text} · ${t('redundant-source.status.refused', { count: refused })}` });
+        setStatus({ fill: 'yellow', shape: 'dot', text: `${t('redundant-source.status.refused', { count: refused })} · ${s.text}` });
       } else {
         setStatus(s);
       }

@@ -88,7 +88,8 @@ export function modeExample(number, mode, pPort, sPort, text) {
   const p = pair(`${mode}-pair`, mode, pPort, sPort);
   const simP = simulator(t.id, 560, 300, 'primary server', pPort);
   const simS = simulator(t.id, 560, 380, 'secondary server', sPort);
-  const out = debug(t.id, 580, 140, 'values (with msg.server)');
+  // Values arrive several times a second: the debug node ships inactive (its button turns it on).
+  const out = debug(t.id, 580, 140, 'values (with msg.server)', false);
   const src = source(t.id, 330, 140, p.id, [{ id: ITEMS.counter, name: 'counter' }, { id: ITEMS.sine, name: 'sine' }, { id: ITEMS.setpoint, name: 'setpoint' }], [out.id]);
   const write = inject(t.id, 140, 140, 'write setpoint 42', '42', src.id, { topic: 'setpoint', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], payloadType: 'num' });
   return [
