@@ -1,9 +1,11 @@
-// Failover benchmark: two simulators in their own processes, the pair engine with real OPC UA
-// drivers in this one, a fault injected for real (SIGKILL of the primary's process, or a
+// Failover benchmark: two (or three) simulators in their own processes, the pair engine with real
+// OPC UA drivers in this one, a fault injected for real (SIGKILL of the primary's process, or a
 // blackhole on its TCP path). Measures how long the output was silent, how long detection and the
-// switch took, and how many counter values were lost or delivered twice.
+// switch took, and how many counter values were lost or delivered twice. With skew_ms the
+// secondary's clock runs that far off and both servers stamp values with their own clocks (the
+// secondary reading the PLC 37 ms later), as two real servers do.
 import { RedundantPair } from '../lib/core/pair';
-import type { ConnectionMode, DeliveredChange, ItemSpec, RedundancyEvent } from '../lib/core/types';
+import type { DeliveredChange, ItemSpec, RedundancyEvent } from '../lib/core/types';
 import { OpcuaDriver } from '../lib/drivers/opcua';
 import { SIM_ITEMS, bulkItemId, simulatorEndpointUrl } from '../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../lib/sim/sim-process';
@@ -14,8 +16,12 @@ import { round, sleep, waitFor } from './stats';
 export type Fault = 'crash' | 'blackhole';
 
 export interface FailoverCase {
-  mode: ConnectionMode;
+  /** cold, warm, warm-sampling (warm with the standby sampling into a queue) or hot. */
+  mode: 'cold' | 'warm' | 'warm-sampling' | 'hot';
   fault: Fault;
+  /** The secondary's clock minus the primary's, ms (0: device timestamps, equal on both). */
+  skew_ms: number;
+  channels: number;
   items: number;
   sampling_ms: number;
   ping_interval_ms: number;
@@ -33,17 +39,28 @@ export interface FailoverRow extends FailoverCase {
 }
 
 export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
-  const [pPort, sPort] = [await freePort(), await freePort()];
-  const simOpts = { counterPeriodMs: 100, bulkItems: c.items, bulkPeriodMs: c.sampling_ms, shutdownDelayMs: 0 };
-  const proxy = await FaultProxy.start('127.0.0.1', pPort);
-  const [primary, secondary] = await Promise.all([
-    SimulatorProcess.spawn({ port: pPort, name: 'bench-primary', ...simOpts, advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(pPort))] }),
-    SimulatorProcess.spawn({ port: sPort, name: 'bench-secondary', ...simOpts }),
-  ]);
+  const ports = await Promise.all(Array.from({ length: c.channels }, () => freePort()));
+  const timestamps = c.skew_ms === 0 ? ('device' as const) : ('server' as const);
+  const simOpts = { counterPeriodMs: 100, bulkItems: c.items, bulkPeriodMs: c.sampling_ms, shutdownDelayMs: 0, timestamps };
+  const proxy = await FaultProxy.start('127.0.0.1', ports[0]);
+  const [primary, ...standbys] = await Promise.all(
+    ports.map((port, i) =>
+      SimulatorProcess.spawn({
+        port,
+        name: `bench-${i}`,
+        ...simOpts,
+        ...(i === 0 ? { advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(port))] } : { clockOffsetMs: i === 1 ? c.skew_ms : 0, samplingPhaseMs: (37 * i) % 100 }),
+      }),
+    ),
+  );
   const driver = (url: string) => new OpcuaDriver({ endpointUrl: url, pingIntervalMs: c.ping_interval_ms, pingTimeoutMs: c.ping_timeout_ms, sessionName: 'bench' });
+  const names = ['primary', 'secondary', 'channel 2', 'channel 3'];
   const pair = new RedundantPair(
-    { name: 'bench', mode: c.mode, pingIntervalMs: c.ping_interval_ms, pingTimeoutMs: c.ping_timeout_ms, autoPromote: false, holdOffMs: 0, reconnectMinMs: 200, reconnectMaxMs: 2000 },
-    { primary: driver(proxy.rewrite(primary.endpointUrl)), secondary: driver(secondary.endpointUrl) },
+    {
+      name: 'bench', mode: c.mode === 'warm-sampling' ? 'warm' : c.mode, standbySampling: c.mode === 'warm-sampling',
+      pingIntervalMs: c.ping_interval_ms, pingTimeoutMs: c.ping_timeout_ms, autoPromote: false, holdOffMs: 0, reconnectMinMs: 200, reconnectMaxMs: 2000,
+    },
+    [{ name: names[0], driver: driver(proxy.rewrite(primary.endpointUrl)) }, ...standbys.map((s, i) => ({ name: names[i + 1], driver: driver(s.endpointUrl) }))],
   );
   const items: ItemSpec[] = [{ id: SIM_ITEMS.counter, samplingIntervalMs: 0 }];
   for (let i = 0; i < c.items; i++) items.push({ id: bulkItemId(i), samplingIntervalMs: c.sampling_ms });
@@ -51,6 +68,8 @@ export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
 
   const arrivals: number[] = [];
   const counter = new Map<number, number>();
+  // Each server stamps with its own clock: a value delivered twice is the same item and value
+  // (counter and bulk values never repeat in a run), whatever its timestamp.
   const seen = new Set<string>();
   let duplicates = 0;
   const events: RedundancyEvent[] = [];
@@ -59,7 +78,7 @@ export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
     arrivals.push(Date.now());
     for (const ch of changes) {
       if (ch.item === SIM_ITEMS.counter) counter.set(ch.value as number, (counter.get(ch.value as number) ?? 0) + 1);
-      const key = `${ch.item}|${ch.sourceTimestamp}|${String(ch.value)}`;
+      const key = `${ch.item}|${String(ch.value)}`;
       if (seen.has(key)) duplicates++;
       else seen.add(key);
     }
@@ -95,6 +114,6 @@ export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
     };
   } finally {
     await pair.stop();
-    await Promise.allSettled([proxy.close(), primary.kill('SIGKILL'), secondary.kill('SIGKILL')]);
+    await Promise.allSettled([proxy.close(), primary.kill('SIGKILL'), ...standbys.map((s) => s.kill('SIGKILL'))]);
   }
 }

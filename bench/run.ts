@@ -4,33 +4,39 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
 import { runConditionSwitch } from './condition-switch';
+import { type AlarmTrendRow, printAlarmTrend, runAlarmTrendBench } from './alarm-trend';
 import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
 import { MODBUS_FAILOVER_COLUMNS, type ModbusFailoverRow, runModbusPairBench } from './modbus-pair';
 import { runSelectorBench, type SelectorCpuRow, type SelectorFailoverRow } from './channel-selector';
 import { startNodeRed } from './node-red-embed';
+import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
+import { type GatewayRow, runGatewayBench } from './gateway';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; alarm_trend: AlarmTrendRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], alarm_trend: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
   if (!only || only === 'failover') {
     const cases: FailoverCase[] = [];
-    const modes = ['hot', 'warm', 'cold'] as const;
-    for (const mode of modes) for (const fault of ['crash', 'blackhole'] as const) cases.push({ mode, fault, items: 1000, sampling_ms: 100, ...ping });
-    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ mode, fault: 'crash', items: 10_000, sampling_ms: 1000, ...ping });
-    const list = quick ? cases.filter((c) => c.fault === 'crash' || c.mode === 'hot') : cases;
+    const base = { skew_ms: 0, channels: 2, items: 1000, sampling_ms: 100, ...ping };
+    for (const mode of ['hot', 'warm', 'warm-sampling', 'cold'] as const) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault });
+    // Real clocks: the secondary's 5 s ahead and behind, server timestamps, another sampling phase.
+    for (const mode of ['hot', 'warm-sampling'] as const) for (const skew of [5000, -5000]) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault, skew_ms: skew });
+    cases.push({ ...base, mode: 'hot', fault: 'crash', channels: 3 });
+    if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ ...base, mode, fault: 'crash', items: 10_000, sampling_ms: 1000 });
+    const list = quick ? cases.filter((c) => c.mode === 'hot' || (c.mode === 'warm-sampling' && c.fault === 'blackhole' && c.skew_ms === 0)) : cases;
     for (const c of list) {
-      process.stdout.write(`failover ${c.mode} ${c.fault} ${c.items} items… `);
+      process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} ${c.channels} channels ${c.items} items… `);
       const row = await runFailoverCase(c);
-      process.stdout.write(`stall ${row.stall_ms} ms\n`);
+      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}\n`);
       results.failover.push(row);
     }
   }
@@ -40,8 +46,9 @@ async function main(): Promise<void> {
     try {
       const windowMs = quick ? 3000 : 10_000;
       const warmupMs = quick ? 1500 : 3000;
-      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs)));
-      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs)));
+      const rounds = quick ? 1 : 3;
+      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs, rounds)));
+      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs, rounds)));
       if (!only || only === 'conditions') results.log.push(...(await runConditionSwitch(nr, quick ? 1 : 3)));
     } finally {
       await nr.stop();
@@ -63,10 +70,15 @@ async function main(): Promise<void> {
     results.selector_cpu.push(...sel.cpu);
   }
 
+  if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
+
+  if (!only || only === 'gateway') results.gateway.push(...(await runGatewayBench(quick)));
+  if (!only || only === 'alarm_trend') results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
+
   console.log('\nfailover (ms; lost/duplicates = counter values)');
-  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
-  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; ratio = pair / direct client)');
-  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'changes_per_s', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k', 'ratio', 'p99_delay_ms', 'baseline_p99_delay_ms']));
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
+  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
+  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;
@@ -85,6 +97,15 @@ async function main(): Promise<void> {
     console.log(table(results.selector as unknown as Array<Record<string, unknown>>, ['fault', 'error_msgs', 'poll_ms', 'stale_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'counter_gap_ms', 'baseline_stall_ms']));
     console.log(table(results.selector_cpu as unknown as Array<Record<string, unknown>>, ['metric', 'messages', 'selector', 'by_hand', 'ratio', 'spread']));
   }
+  if (results.peer.length) {
+    console.log('\npeer link (two Node-RED processes; ms from the instances\' duty histories; replication in this process)');
+    console.log(table(results.peer as unknown as Array<Record<string, unknown>>, ['case', 'witness', 'takeover_ms', 'dual_holder_ms', 'handback_ms', 'writes_replicated_per_s', 'replication_p99_ms', 'baseline_local_writes_per_s', 'ratio', 'note']));
+  }
+  if (results.gateway.length) {
+    console.log('\ngateway (clients × items changing every sampling_ms; added = gateway minus direct clients in the same run; CPU per 100 000 changes delivered: gateway process, baseline = the server serving the clients directly)');
+    console.log(table(results.gateway as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p99_added_ms', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k']));
+  }
+  if (results.alarm_trend.length) printAlarmTrend(results.alarm_trend);
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');

@@ -14,10 +14,15 @@ export interface ThroughputRow {
   items: number;
   sampling_ms: number;
   output: 'per-change' | 'batched' | 'client';
+  /** Rounds measured (interleaved with the direct client). */
+  runs: number;
   changes_per_s: number;
+  /** Medians over the rounds, with the spread "min–max". */
   cpu_s_per_100k: number;
+  cpu_spread: string;
   baseline_cpu_s_per_100k: number;
   ratio: number;
+  ratio_spread: string;
   p99_delay_ms: number;
   baseline_p99_delay_ms: number;
 }
@@ -90,36 +95,65 @@ function flowFor(mode: ConnectionMode, output: 'change' | 'batch', primaryUrl: s
   ];
 }
 
-export async function runThroughput(nr: EmbeddedNodeRed, items: number, samplingMs: number, modes: ConnectionMode[], warmupMs: number, windowMs: number): Promise<ThroughputRow[]> {
+/** Median, and the spread as "min–max". */
+function summary(values: number[], digits: number): { median: number; spread: string } {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return { median: NaN, spread: '' };
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median: round(median, digits), spread: `${round(sorted[0], digits)}–${round(sorted[sorted.length - 1], digits)}` };
+}
+
+/**
+ * `rounds` interleaved rounds: in each, the direct client is measured, then every pair
+ * configuration, so that both see the same machine. Each figure is the median over the rounds;
+ * a ratio is taken within its round (pair / direct client of that round), then the median.
+ */
+export async function runThroughput(nr: EmbeddedNodeRed, items: number, samplingMs: number, modes: ConnectionMode[], warmupMs: number, windowMs: number, rounds = 3): Promise<ThroughputRow[]> {
   const [pPort, sPort] = [await freePort(), await freePort()];
   const simOpts = { counterPeriodMs: 1000, bulkItems: items, bulkPeriodMs: samplingMs, shutdownDelayMs: 0 };
   const [primary, secondary] = await Promise.all([
     SimulatorProcess.spawn({ port: pPort, name: 'bench-primary', ...simOpts }),
     SimulatorProcess.spawn({ port: sPort, name: 'bench-secondary', ...simOpts }),
   ]);
-  const rows: ThroughputRow[] = [];
+  const configs = modes.flatMap((mode) => (['change', 'batch'] as const).map((output) => ({ mode, output })));
+  const direct: Measured[] = [];
+  const measured = configs.map(() => [] as Measured[]);
+  const ratios = configs.map(() => [] as number[]);
   try {
-    const base = await baseline(primary.endpointUrl, items, samplingMs, warmupMs, windowMs);
-    rows.push({
-      mode: 'direct', items, sampling_ms: samplingMs, output: 'client', changes_per_s: round(base.changesPerS, 0), cpu_s_per_100k: round(base.cpuPer100k, 3),
-      baseline_cpu_s_per_100k: round(base.cpuPer100k, 3), ratio: 1, p99_delay_ms: round(base.p99, 0), baseline_p99_delay_ms: round(base.p99, 0),
-    });
-    for (const mode of modes) {
-      for (const output of ['change', 'batch'] as const) {
+    for (let round_ = 0; round_ < rounds; round_++) {
+      const base = await baseline(primary.endpointUrl, items, samplingMs, warmupMs, windowMs);
+      direct.push(base);
+      for (let k = 0; k < configs.length; k++) {
+        const { mode, output } = configs[k];
         nr.sink.count = 0;
         await nr.deploy(flowFor(mode, output, primary.endpointUrl, secondary.endpointUrl, items, samplingMs));
         await waitFor(() => nr.sink.count > items, 60_000, `data through the ${mode} pair`);
         const m = await measure(() => nr.sink.count, nr.sink, warmupMs, windowMs);
-        rows.push({
-          mode, items, sampling_ms: samplingMs, output: output === 'change' ? 'per-change' : 'batched', changes_per_s: round(m.changesPerS, 0),
-          cpu_s_per_100k: round(m.cpuPer100k, 3), baseline_cpu_s_per_100k: round(base.cpuPer100k, 3), ratio: round(m.cpuPer100k / base.cpuPer100k, 2),
-          p99_delay_ms: round(m.p99, 0), baseline_p99_delay_ms: round(base.p99, 0),
-        });
+        measured[k].push(m);
+        ratios[k].push(m.cpuPer100k / base.cpuPer100k);
+        await nr.deploy([]);
       }
     }
-    await nr.deploy([]);
   } finally {
     await Promise.allSettled([primary.kill('SIGKILL'), secondary.kill('SIGKILL')]);
   }
+  const b = { rate: summary(direct.map((m) => m.changesPerS), 0), cpu: summary(direct.map((m) => m.cpuPer100k), 3), p99: summary(direct.map((m) => m.p99), 0) };
+  const rows: ThroughputRow[] = [
+    {
+      mode: 'direct', items, sampling_ms: samplingMs, output: 'client', runs: direct.length, changes_per_s: b.rate.median, cpu_s_per_100k: b.cpu.median, cpu_spread: b.cpu.spread,
+      baseline_cpu_s_per_100k: b.cpu.median, ratio: 1, ratio_spread: '', p99_delay_ms: b.p99.median, baseline_p99_delay_ms: b.p99.median,
+    },
+  ];
+  configs.forEach(({ mode, output }, k) => {
+    const cpu = summary(measured[k].map((m) => m.cpuPer100k), 3);
+    const ratio = summary(ratios[k], 2);
+    rows.push({
+      mode, items, sampling_ms: samplingMs, output: output === 'change' ? 'per-change' : 'batched', runs: measured[k].length,
+      changes_per_s: summary(measured[k].map((m) => m.changesPerS), 0).median, cpu_s_per_100k: cpu.median, cpu_spread: cpu.spread,
+      baseline_cpu_s_per_100k: b.cpu.median, ratio: ratio.median, ratio_spread: ratio.spread,
+      p99_delay_ms: summary(measured[k].map((m) => m.p99), 0).median, baseline_p99_delay_ms: b.p99.median,
+    });
+  });
   return rows;
 }

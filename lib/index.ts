@@ -11,3 +11,7 @@ export { OpcuaDriver, type OpcuaDriverOptions, validateEndpointUrl, validateNode
 export { OpcuaSimulator, SIM_ITEMS, type SimulatorOptions, bulkItemId } from './sim/opcua-simulator';
 export { SimulatorProcess } from './sim/sim-process';
 export { ChannelSelectorEngine, parseSelectorConfig, type SelectorConfig, type SelectorDef, type SelectorStatus } from './core/channel-selector';
+export type { DutyStatus, PeerHandler, PeerLinkApi, PeerLinkStatus } from './peer/api';
+export { PeerLink, type PeerLinkOptions } from './peer/link';
+export { StandbyStore } from './peer/standby-store';
+export { StandbyWrite } from './peer/standby-write';

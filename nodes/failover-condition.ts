@@ -2,12 +2,16 @@
 // manual switching (force-primary / force-secondary / auto, like Citect's IODeviceControl) and
 // external health inputs. Each server is judged on its own data, so the pair never fails over to a
 // server on which the same condition holds.
-import { ConditionMonitor, type ConditionSpec, validateConditions } from '../lib/core/conditions';
+import { ConditionMonitor, type ConditionSpec, conditionProblems } from '../lib/core/conditions';
+import { conditionLabel } from '../lib/rules/conditions';
+import { conditionNodeLabel } from '../lib/rules/labels';
+import { checkNumber } from '../lib/rules/numbers';
+import { listText, plural, shortText } from '../lib/rules/text';
 import { realClock } from '../lib/core/clock';
 import { errorText } from '../lib/core/pair';
 import { type DataChange, type PairStatus, type ServerRole, pinnedChannel } from '../lib/core/types';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 
 /** How often conditions are re-judged when no data arrives (stale detection needs a clock). */
@@ -19,24 +23,44 @@ export = function registerFailoverCondition(RED: RedAPI): void {
   function FailoverCondition(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as RedundantPairNode | null;
-    const specs = (Array.isArray(def.conditions) ? def.conditions : []) as ConditionSpec[];
+    // Logged under the label the canvas shows, not the node's id.
+    node.name = conditionNodeLabel(def.name, def.conditions);
+    const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as (RedundantPairNode & { configDef?: NodeDef }) | null;
+    const configured = (Array.isArray(def.conditions) ? def.conditions : []) as ConditionSpec[];
     const samplingIntervalMs = numberProp(def, 'samplingInterval', 500);
     const minSwitchIntervalMs = numberProp(def, 'minSwitchInterval', 0);
 
     const problems: string[] = [];
     if (!pairNode) problems.push(t('failover-condition.errors.noPair'));
-    if (pairNode?.configError) problems.push(pairNode.configError);
-    const specsErr = validateConditions(specs);
-    if (specsErr) problems.push(specsErr);
-    if (!Number.isFinite(minSwitchIntervalMs) || minSwitchIntervalMs < 0) problems.push(`minimum time between switches must be ≥ 0 ms (got ${String(def.minSwitchInterval)})`);
-    if (problems.length > 0 || !pairNode?.pair) {
-      const text = problems.join('; ') || t('failover-condition.errors.noPair');
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: t('failover-condition.status.config', { error: text.slice(0, 60) }) });
+    const samplingErr = checkNumber(def.samplingInterval ?? 500, 'the sampling interval', 0, 'ms');
+    if (samplingErr) problems.push(samplingErr);
+    const switchErr = checkNumber(def.minSwitchInterval ?? 0, 'the minimum time between switches', 0, 'ms');
+    if (switchErr) problems.push(switchErr);
+    if (!Array.isArray(def.conditions) && def.conditions !== undefined) problems.push('conditions must be a list');
+    if (problems.length > 0) {
+      const text = problems.join('; ');
+      reportConfigError(node, text);
       node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }
+    if (!pairNode?.pair) {
+      // The pair logged its own configuration error once; here it is only shown.
+      const text = pairNode?.configError ?? t('failover-condition.errors.noPair');
+      node.status({ fill: 'red', shape: 'ring', text: shortText(t('failover-condition.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
+      node.on('input', (_m, _s, done) => done(new Error(text)));
+      return;
+    }
+    // Rows that cannot be evaluated are not armed: each is logged once and shown (yellow); the
+    // others are armed.
+    const protocol = String(pairNode.configDef?.protocol || 'opcua');
+    const invalid = new Map<number, string>();
+    for (const p of conditionProblems(configured, protocol)) {
+      if (p.index < 0) continue;
+      invalid.set(p.index, invalid.has(p.index) ? `${invalid.get(p.index)}; ${p.message}` : p.message);
+    }
+    for (const [index, message] of invalid) node.error(t('failover-condition.errors.notArmed', { condition: conditionLabel(configured, index), error: message }));
+    const specs = configured.filter((_c, i) => !invalid.has(i));
+    const notArmed = [...invalid.keys()].map((i) => String(configured[i]?.name || `condition ${i + 1}`));
     const pair = pairNode.pair;
     const monitor = new ConditionMonitor(specs, realClock);
     const roles = pair.channelNames();
@@ -51,15 +75,36 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const items = [...new Set(specs.filter((c) => c.item).map((c) => String(c.item)))];
     if (items.length > 0) pair.setItems(node.id, items.map((id) => ({ id, samplingIntervalMs })));
 
+    /** Conditions on items a server refused (unknown node id...): they can never fire there. */
+    const refusedItems = new Map<string, string>();
+    const unevaluable = (): string[] => [
+      ...notArmed,
+      ...specs.filter((c) => c.item && refusedItems.has(String(c.item))).map((c) => c.name),
+    ];
     const setStatus = statusSetter(node);
     const showStatus = () => {
       const fired = roles.flatMap((r) => [...(holdingNow.get(r) ?? new Map()).keys()].map((name) => `${name} on ${r}`));
-      if (fired.length === 0) {
-        setStatus({ fill: 'green', shape: 'ring', text: t('failover-condition.status.armed', { count: specs.length, control: pair.getControl() }) });
-      } else {
+      const cannot = unevaluable();
+      if (fired.length > 0) {
         const both = roles.every((r) => (holdingNow.get(r)?.size ?? 0) > 0);
-        setStatus({ fill: both ? 'red' : 'yellow', shape: 'dot', text: (both ? t('failover-condition.status.bothBad') + ': ' : t('failover-condition.status.fired') + ': ') + fired.join(', ').slice(0, 50) });
+        setStatus({ fill: both ? 'red' : 'yellow', shape: 'dot', text: (both ? t('failover-condition.status.bothBad') : t('failover-condition.status.fired')) + ': ' + fired.join(', ') });
+      } else if (notArmed.length > 0 && specs.length === 0) {
+        setStatus({ fill: 'red', shape: 'ring', text: t('failover-condition.status.config', { error: `${conditionLabel(configured, [...invalid.keys()][0])}: ${[...invalid.values()][0]}` }) });
+      } else if (cannot.length > 0) {
+        setStatus({ fill: 'yellow', shape: 'ring', text: t('failover-condition.status.partly', { armed: specs.length - (cannot.length - notArmed.length), total: configured.length, names: listText(cannot) }) });
+      } else {
+        setStatus({ fill: 'green', shape: 'ring', text: t('failover-condition.status.armed', { conditions: plural(specs.length, 'condition'), control: pair.getControl() }) });
       }
+    };
+
+    const onItemErrors = (role: ServerRole, errors: Array<{ id: string; error: string }>) => {
+      for (const e of errors) {
+        const users = specs.filter((c) => c.item === e.id);
+        if (users.length === 0 || refusedItems.get(e.id) === e.error) continue;
+        refusedItems.set(e.id, e.error);
+        node.warn(t('failover-condition.errors.itemRefused', { conditions: listText(users.map((c) => `"${c.name}"`)), item: e.id, server: role, error: e.error }));
+      }
+      showStatus();
     };
 
     /** Judges both servers, tells the pair, and emits a message per condition that fired or cleared. */
@@ -147,6 +192,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     const user: PairUser = { id: node.id, onPairStatus: onStatus };
     pair.on('server-data', onServerData);
     pair.on('event', onEvent);
+    pair.on('item-errors', onItemErrors);
     pairNode.register(user);
     for (const role of roles) {
       if (pair.isConnected(role)) monitor.resetServer(role);
@@ -187,6 +233,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
       clearInterval(timer);
       pair.off('server-data', onServerData);
       pair.off('event', onEvent);
+      pair.off('item-errors', onItemErrors);
       pair.clearConditions(node.id);
       if (items.length > 0) pair.removeItems(node.id);
       pairNode.deregister(user);

@@ -2,48 +2,59 @@
 // failures can be rehearsed from the flow: stop, crash, restart, stall, device link loss, freeze,
 // ServiceLevel.
 import { OpcuaSimulator } from '../lib/sim/opcua-simulator';
+import { simulatorLabel } from '../lib/rules/labels';
+import { SIMULATOR_RULES, checkPortConflict } from '../lib/rules/simulator';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 
 const COMMANDS = ['start', 'stop', 'crash', 'shutdown', 'restart', 'stall', 'unstall', 'link-fail', 'link-ok', 'freeze', 'unfreeze'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export = function registerSimulator(RED: RedAPI): void {
   const t = translator(RED);
+  /** The simulators deployed in this runtime, by node id: two on one port is a clear error, not EADDRINUSE. */
+  const deployed = new Map<string, { id: string; name?: string; port: unknown }>();
 
   function SimulatorNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    node.name = simulatorLabel(def.name, def.port);
     const port = numberProp(def, 'port', 4840);
     const counterPeriodMs = numberProp(def, 'counterPeriod', 100);
     const serviceLevel = numberProp(def, 'serviceLevel', 255);
     const bulkItems = numberProp(def, 'bulkItems', 0);
+    const setStatus = statusSetter(node);
     let sim: OpcuaSimulator;
     try {
-      if (!Number.isInteger(bulkItems) || bulkItems < 0 || bulkItems > 100_000) throw new Error(`bulk items must be 0..100000 (got ${String(def.bulkItems)})`);
-      if (!Number.isInteger(serviceLevel) || serviceLevel < 0 || serviceLevel > 255) throw new Error(`ServiceLevel must be 0..255 (got ${String(def.serviceLevel)})`);
+      const problems = Object.entries(SIMULATOR_RULES)
+        .map(([field, rule]) => (def[field] === undefined || def[field] === '' ? undefined : rule(def[field])))
+        .filter((m): m is string => m !== undefined);
+      const self = { id: node.id, name: def.name ? String(def.name) : undefined, port: def.port ?? 4840 };
+      const clash = checkPortConflict(self, [...deployed.values()]);
+      if (clash) problems.push(clash);
+      if (problems.length) throw new Error(problems.join('; '));
       sim = new OpcuaSimulator({ port, name: String(def.name || `simulator-${port}`), counterPeriodMs, serviceLevel, bulkItems });
+      deployed.set(node.id, self);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
-      node.error(t('opcua-simulator.errors.config', { error: text }));
-      node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 50) });
+      reportConfigError(node, t('opcua-simulator.errors.config', { error: text }), text);
       node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }
 
     const show = () => {
-      if (!sim.running) return node.status({ fill: 'red', shape: 'ring', text: t('opcua-simulator.status.stopped', { port }) });
-      if (sim.isStalled) return node.status({ fill: 'yellow', shape: 'ring', text: t('opcua-simulator.status.stalled', { port }) });
-      if (!sim.isLinkOk) return node.status({ fill: 'yellow', shape: 'dot', text: t('opcua-simulator.status.linkLost', { port }) });
+      if (!sim.running) return setStatus({ fill: 'red', shape: 'ring', text: t('opcua-simulator.status.stopped', { port }) });
+      if (sim.isStalled) return setStatus({ fill: 'yellow', shape: 'ring', text: t('opcua-simulator.status.stalled', { port }) });
+      if (!sim.isLinkOk) return setStatus({ fill: 'yellow', shape: 'dot', text: t('opcua-simulator.status.linkLost', { port }) });
       const level = sim.getServiceLevel();
-      node.status({ fill: 'green', shape: 'dot', text: t('opcua-simulator.status.running', { port }) + (level === 255 ? '' : ` · SL ${level}`) });
+      setStatus({ fill: 'green', shape: 'dot', text: t('opcua-simulator.status.running', { port }) + (level === 255 ? '' : ` · SL ${level}`) });
     };
 
     const start = () =>
       sim.start().then(show, (err: Error) => {
         const text = /EADDRINUSE/.test(err.message) ? t('opcua-simulator.errors.portInUse', { port }) : err.message;
         node.error(text);
-        node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 50) });
+        setStatus({ fill: 'red', shape: 'ring', text });
       });
     void start();
 
@@ -106,6 +117,7 @@ export = function registerSimulator(RED: RedAPI): void {
     });
 
     node.on('close', (_removed, done) => {
+      deployed.delete(node.id);
       sim.stall(false);
       sim.stop(false).then(() => done(), () => done());
     });

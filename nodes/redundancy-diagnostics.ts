@@ -10,16 +10,17 @@ import { pairHub } from '../lib/core/hub';
 import { errorText } from '../lib/core/pair';
 import { formatDuration, formatLocalDateTime, pairMetrics, statusRows } from '../lib/core/status-table';
 import { DEFAULT_BODY, DEFAULT_SUBJECT, renderEvent, validateTemplate } from '../lib/core/templates';
+import { DIAGNOSTICS_RULES, checkPairFilter } from '../lib/rules/diagnostics';
+import { diagnosticsLabel } from '../lib/rules/labels';
 import { EVENT_KINDS, type PairStatus, type RedundancyEvent, type RedundancyEventKind, type Severity } from '../lib/core/types';
 import { SqliteEventStore } from '../lib/store/sqlite-event-store';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, boolProp, numberProp } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, boolProp, numberProp, reportConfigError, statusSetter } from './common/node-red';
 
 interface DiagnosticsNode extends Node {
   eventLog?: EventLog;
 }
 
-const SEVERITIES: Severity[] = ['info', 'warning', 'error'];
 const STATUS_THROTTLE_MS = 250;
 
 function listOf(v: unknown): string[] {
@@ -50,8 +51,9 @@ function eventRow(e: LoggedEvent): Record<string, unknown> {
 function eventDuration(e: LoggedEvent): string {
   const d = formatDuration(e.durationMs);
   if (!d) return d;
-  if (e.kind === 'connection-lost') return `up ${d}`;
-  if (e.kind === 'connected') return `down ${d}`;
+  if (e.kind === 'connection-lost') return `was up ${d}`;
+  if (e.kind === 'connected') return `was down ${d}`;
+  if (e.kind === 'switch-complete') return `switch took ${d}`;
   return d;
 }
 
@@ -62,6 +64,7 @@ export = function registerDiagnostics(RED: RedAPI): void {
   function RedundancyDiagnostics(this: DiagnosticsNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    node.name = diagnosticsLabel(def.name);
     const pairs = listOf(def.pairs);
     const kinds = listOf(def.kinds) as RedundancyEventKind[];
     const severities = listOf(def.severities) as Severity[];
@@ -73,22 +76,32 @@ export = function registerDiagnostics(RED: RedAPI): void {
     const rateWindowMs = numberProp(def, 'rateWindow', 60_000);
     const listSize = numberProp(def, 'listSize', 50);
 
+    // The shared rules (the editor shows the same messages); templates also through mustache itself.
     const problems: string[] = [];
-    for (const k of kinds) if (!EVENT_KINDS.includes(k)) problems.push(t('redundancy-diagnostics.errors.badKind', { kind: k }));
-    for (const s of severities) if (!SEVERITIES.includes(s)) problems.push(t('redundancy-diagnostics.errors.badSeverity', { severity: s }));
-    if (!Number.isInteger(maxEvents) || maxEvents < 1) problems.push(t('redundancy-diagnostics.errors.badMax', { value: String(def.maxEvents) }));
-    if (!Number.isFinite(rateLimit) || rateLimit < 0 || !Number.isFinite(rateWindowMs) || rateWindowMs < 100) problems.push(t('redundancy-diagnostics.errors.badRate'));
+    for (const [field, rule] of Object.entries(DIAGNOSTICS_RULES)) {
+      if (field === 'subject' || field === 'body') continue;
+      const raw = def[field];
+      const err = raw === undefined || raw === '' ? undefined : rule(raw);
+      if (err) problems.push(err);
+    }
     const subjectErr = validateTemplate(subjectT);
     if (subjectErr) problems.push(t('redundancy-diagnostics.errors.template', { which: 'subject', error: subjectErr }));
     const bodyErr = validateTemplate(bodyT);
     if (bodyErr) problems.push(t('redundancy-diagnostics.errors.template', { which: 'body', error: bodyErr }));
     if (problems.length > 0) {
       const text = problems.join('; ');
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: t('redundancy-diagnostics.status.config', { error: text.slice(0, 60) }) });
+      reportConfigError(node, text);
       node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }
+    // Pairs are config nodes, created before flow nodes: a name in the filter that no pair has is
+    // a typo that would silently show nothing. Warned once, shown yellow; the filter still applies.
+    const knownPairs = (): string[] => {
+      const names = new Set(pairHub.list().map((p) => p.name));
+      return [...names];
+    };
+    const filterWarning = pairs.length > 0 ? checkPairFilter(pairs, knownPairs()) : undefined;
+    if (filterWarning) node.warn(t('redundancy-diagnostics.errors.pairFilter', { error: filterWarning }));
 
     const filter: EventFilter = { pairs: pairs.length ? pairs : undefined, kinds: kinds.length ? kinds : undefined, severities: severities.length ? severities : undefined };
     let log: EventLog;
@@ -145,8 +158,11 @@ export = function registerDiagnostics(RED: RedAPI): void {
       }, STATUS_THROTTLE_MS);
     };
 
+    const setStatus = statusSetter(node);
     const showStatus = () => {
-      node.status({ fill: 'green', shape: 'dot', text: t('redundancy-diagnostics.status.count', { count: log.size() }) });
+      const count = t('redundancy-diagnostics.status.count', { count: log.size() });
+      if (filterWarning) setStatus({ fill: 'yellow', shape: 'dot', text: `${count} · ${t('redundancy-diagnostics.status.noSuchPair', { pairs: pairs.filter((p) => !knownPairs().includes(p)).join(', ') })}` });
+      else setStatus({ fill: 'green', shape: 'dot', text: count });
     };
 
     const onEvent = (e: RedundancyEvent) => {

@@ -6,7 +6,8 @@ import { pairHub } from '../lib/core/hub';
 import { RedundantPair, errorText } from '../lib/core/pair';
 import { driverFactory } from '../lib/drivers';
 import type { NodeDef, RedAPI } from './common/node-red';
-import { type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
+import { registerAdminRoutes } from './common/admin';
+import { PairConfigError, type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
 import { serveModbusSyntax } from './common/modbus-syntax-script';
 
@@ -22,6 +23,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
     let startTimer: NodeJS.Immediate | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
     node.name = String(def.name || '');
+    node.configDef = def;
 
     try {
       const cfg = parsePairConfig(def, node.credentials ?? {});
@@ -35,12 +37,30 @@ export = function registerRedundantPair(RED: RedAPI): void {
       node.pair.on('status', (status) => {
         for (const user of users.values()) user.onPairStatus(status);
       });
+      const accepting = (cfg.protocolOptions as { acceptUnknownCertificates?: boolean } | undefined)?.acceptUnknownCertificates === true;
+      if (accepting) {
+        node.warning = t('redundant-pair.status.acceptingUnknown');
+        node.warn(t('redundant-pair.errors.acceptingUnknown'));
+      }
+      // A refused server certificate is logged once per server and certificate (the pair retries
+      // with back-off; the log is not filled with the same refusal).
+      const refusalsLogged = new Set<string>();
       node.pair.on('event', (e) => {
         if (e.severity === 'error') node.log(`${e.kind}: ${e.reason}`);
+        if (e.kind === 'connect-failed' && /server certificate (not trusted|outside its validity|refused)/.test(e.reason)) {
+          const key = `${e.server}|${e.reason}`;
+          if (!refusalsLogged.has(key)) {
+            refusalsLogged.add(key);
+            node.warn(`${e.server}: ${e.reason}`);
+          }
+        } else if (e.kind === 'connected' && e.server) {
+          for (const k of [...refusalsLogged]) if (k.startsWith(`${e.server}|`)) refusalsLogged.delete(k);
+        }
       });
     } catch (err) {
       node.protocol ??= typeof def.protocol === 'string' && def.protocol ? def.protocol : 'opcua';
       node.configError = errorText(err);
+      if (err instanceof PairConfigError) node.configSummary = `${err.fields.join(', ')} (see the log)`;
       node.error(t('redundant-pair.errors.config', { error: node.configError }));
     }
 
@@ -85,6 +105,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
   RED.nodes.registerType('redundant-pair', RedundantPairConfig, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
   });
+  registerAdminRoutes(RED);
   // The dialog's Modbus fields validate with the runtime's own rules (lib/modbus/syntax.ts).
   serveModbusSyntax(RED);
 };

@@ -2,10 +2,14 @@
 // publish), whichever server they come from; a message in is a write to the active server.
 import { errorText } from '../lib/core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
+import { checkSamplingInterval, itemProblems } from '../lib/rules/items';
+import { sourceLabel } from '../lib/rules/labels';
+import { PROTOCOLS } from '../lib/rules/protocols';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
-import { pairNodeStatus, shorten } from './common/pair-status';
+import { pairNodeStatus } from './common/pair-status';
+import { shortText } from '../lib/rules/text';
 
 interface ItemConfig {
   id: string;
@@ -30,6 +34,8 @@ export = function registerRedundantSource(RED: RedAPI): void {
   function RedundantSource(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    // Logged under the label the canvas shows ("counter +2"), not the node's id.
+    node.name = sourceLabel(def.name, def.items);
     const pairNode = RED.nodes.getNode(String(def.pair ?? '')) as RedundantPairNode | null;
     const output = String(def.output || 'change');
     const batch = output === 'batch';
@@ -43,29 +49,35 @@ export = function registerRedundantSource(RED: RedAPI): void {
     /** Endpoints by channel index (the compatible output names the request's unit). */
     let endpoints: string[] = [];
 
-    const fail = (text: string) => {
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: t('redundant-source.status.config', { error: text }) });
-    };
-
     const problems: string[] = [];
     if (!pairNode) problems.push(t('redundant-source.errors.noPair'));
-    if (items.length === 0) problems.push(t('redundant-source.errors.noItems'));
+    const protocol = String(pairNode?.configDef?.protocol || 'opcua');
+    for (const p of itemProblems(items, protocol)) {
+      problems.push(p.index < 0 ? p.message : t('redundant-source.errors.badItem', { row: p.index + 1, id: items[p.index]?.id || '(empty)', error: p.message }));
+    }
     for (const it of items) {
-      const err = pairNode?.validateItem?.(it.id);
-      if (err) problems.push(t('redundant-source.errors.badItem', { id: it.id || '(empty)', error: err }));
+      // A protocol the shared rules do not know: its driver's item rule.
+      const err = PROTOCOLS[protocol] ? undefined : pairNode?.validateItem?.(it.id);
+      if (err) problems.push(t('redundant-source.errors.badItem', { row: items.indexOf(it) + 1, id: it.id || '(empty)', error: err }));
       topicOf.set(it.id, it.name || it.id);
       idOf.set(it.id, it.id);
       if (it.name) idOf.set(it.name, it.id);
     }
-    if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) problems.push(`sampling interval must be a number ≥ 0 (got ${String(def.samplingInterval)})`);
-    if (!['change', 'batch'].includes(output) && !compat && !pairNode?.configError) {
-      problems.push(t('redundant-source.errors.badOutput', { output, protocol: pairNode?.protocol ?? '?' }));
+    const samplingErr = checkSamplingInterval(def.samplingInterval ?? 500);
+    if (samplingErr) problems.push(samplingErr);
+    if (!['change', 'batch'].includes(output) && !compat && pairNode?.pair) {
+      problems.push(t('redundant-source.errors.badOutput', { output, protocol }));
     }
-    if (pairNode?.configError) problems.push(pairNode.configError);
-    if (problems.length > 0 || !pairNode?.pair) {
-      fail(problems.join('; ') || t('redundant-source.errors.noPair'));
+    if (problems.length > 0) {
+      reportConfigError(node, problems.join('; '));
       node.on('input', (_msg, _send, done) => done(new Error(problems.join('; '))));
+      return;
+    }
+    if (!pairNode?.pair) {
+      // The pair logged its own configuration error once; here it is only shown.
+      const text = pairNode?.configError ?? t('redundant-source.errors.noPair');
+      node.status({ fill: 'red', shape: 'ring', text: shortText(t('redundant-source.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
+      node.on('input', (_msg, _send, done) => done(new Error(text)));
       return;
     }
     const pair = pairNode.pair;
@@ -78,16 +90,16 @@ export = function registerRedundantSource(RED: RedAPI): void {
     const showStatus = (status: PairStatus) => {
       lastStatus = status;
       endpoints = status.channels.map((c) => c.endpoint);
-      const s = pairNodeStatus(status);
-      // Items the active channel refuses now (those of this node only).
+      const s = pairNodeStatus(status, pairNode.warning);
+      // Items the active channel refuses now (those of this node only; they may work again).
       refused = status.active ? pair.refusedItems(status.active).filter((e) => topicOf.has(e.id)).length : 0;
       const notes: string[] = [];
       if (refused > 0) notes.push(t('redundant-source.status.refused', { count: refused }));
       // The warning's first clause is its point ("HR4:float32 and HR5 share holding register 5").
-      if (warnings.length === 1) notes.push(shorten(warnings[0].split(/: |; /)[0], 60));
+      if (warnings.length === 1) notes.push(warnings[0].split(/: |; /)[0]);
       else if (warnings.length > 1) notes.push(t('redundant-source.status.warnings', { count: warnings.length }));
       if (notes.length > 0 && status.active) {
-        setStatus({ fill: 'yellow', shape: 'dot', text: shorten(`${notes.join(' · ')} · ${s.text}`, 96) });
+        setStatus({ fill: 'yellow', shape: 'dot', text: shortText(`${notes.join(' · ')} · ${s.text}`, 96) });
       } else {
         setStatus(s);
       }
@@ -103,6 +115,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
         return;
       }
       if (compat) {
+        // Shaped like node-red-contrib-modbus's read node (payload = values array, responseBuffer, input).
         for (const c of changes) {
           const topic = topicOf.get(c.item);
           if (topic === undefined) continue;

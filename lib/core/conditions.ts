@@ -5,129 +5,27 @@
 import type { Clock } from './clock';
 import type { DataChange, ServerRole } from './types';
 
-export type ConditionKind = 'stale' | 'value' | 'quality' | 'service-level';
-export const CONDITION_KINDS: readonly ConditionKind[] = ['stale', 'value', 'quality', 'service-level'];
+// The condition rows and their validation live in lib/rules/conditions (shared with the editor).
+import { type CompareOp, type ConditionSpec, EXTERNAL_CONDITION, OP_TEXT, validateCondition } from '../rules/conditions';
+import { toNumber } from '../rules/numbers';
+import { quote as describe } from '../rules/text';
 
-export type CompareOp = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'between' | 'true' | 'false';
-export const COMPARE_OPS: readonly CompareOp[] = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'between', 'true', 'false'];
-
-export interface ConditionSpec {
-  name: string;
-  kind: ConditionKind;
-  /** Item id (required for stale, value and quality). */
-  item?: string;
-  /** stale: holds when the item has had no update for this long. */
-  staleMs?: number;
-  /** value: compare the last value; between = value..value2 inclusive. */
-  op?: CompareOp;
-  value?: number | string | boolean;
-  value2?: number;
-  /** value on arrays: any element / all elements satisfy (Kepware cannot do arrays); default 'any'. */
-  arrayMode?: 'any' | 'all';
-  /** quality: holds when the item has not been Good for at least this long (0 = at once). */
-  qualityMs?: number;
-  /** service-level: holds when ServiceLevel < threshold. */
-  threshold?: number;
-}
+export {
+  COMPARE_OPS,
+  CONDITION_KINDS,
+  type CompareOp,
+  type ConditionKind,
+  type ConditionSpec,
+  EXTERNAL_CONDITION,
+  conditionProblems,
+  validateCondition,
+  validateConditions,
+} from '../rules/conditions';
 
 /** A condition that holds on a server, with the reason in an operator's words. */
 export interface HoldingCondition {
   name: string;
   reason: string;
-}
-
-/** The name under which a bad external health input (e.g. a PLC master bit) holds. */
-export const EXTERNAL_CONDITION = 'external';
-
-const OP_TEXT: Record<CompareOp, string> = {
-  eq: '=', neq: '≠', lt: '<', lte: '≤', gt: '>', gte: '≥', between: 'between', true: 'is true', false: 'is false',
-};
-
-/** Numbers from the editor may arrive as text ("3000"); anything else that is not a finite number is NaN. */
-function toNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '') return Number(v);
-  return NaN;
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
-  try {
-    return typeof v === 'bigint' ? v.toString() : JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-/**
- * Checks one condition as an operator typed it. Returns an error message naming the field, or
- * undefined when the condition is usable. Numeric fields may be numbers or numeric text.
- */
-export function validateCondition(spec: unknown): string | undefined {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return 'a condition must be an object with a name and a kind';
-  const s = spec as Record<string, unknown>;
-  if (typeof s.name !== 'string' || s.name.trim() === '') return 'the condition needs a name';
-  if (!CONDITION_KINDS.includes(s.kind as ConditionKind)) {
-    return `unknown condition kind ${describe(s.kind)} (expected ${CONDITION_KINDS.join(', ')})`;
-  }
-  const kind = s.kind as ConditionKind;
-  if (kind !== 'service-level' && (typeof s.item !== 'string' || s.item.trim() === '')) return `a ${kind} condition needs an item id`;
-  switch (kind) {
-    case 'stale': {
-      const ms = toNumber(s.staleMs);
-      if (!Number.isFinite(ms) || ms <= 0) return `staleMs must be a number of milliseconds > 0 (got ${describe(s.staleMs)})`;
-      return undefined;
-    }
-    case 'quality': {
-      if (s.qualityMs === undefined || s.qualityMs === null || s.qualityMs === '') return undefined;
-      const ms = toNumber(s.qualityMs);
-      if (!Number.isFinite(ms) || ms < 0) return `qualityMs must be a number of milliseconds ≥ 0 (got ${describe(s.qualityMs)})`;
-      return undefined;
-    }
-    case 'service-level': {
-      const t = toNumber(s.threshold);
-      if (!Number.isFinite(t) || t < 0 || t > 255) return `threshold must be a ServiceLevel between 0 and 255 (got ${describe(s.threshold)})`;
-      return undefined;
-    }
-    case 'value': {
-      if (!COMPARE_OPS.includes(s.op as CompareOp)) return `unknown comparison ${describe(s.op)} (expected ${COMPARE_OPS.join(', ')})`;
-      if (s.arrayMode !== undefined && s.arrayMode !== 'any' && s.arrayMode !== 'all') return `arrayMode must be "any" or "all" (got ${describe(s.arrayMode)})`;
-      const op = s.op as CompareOp;
-      if (op === 'true' || op === 'false') return undefined;
-      if (op === 'eq' || op === 'neq') {
-        const t = typeof s.value;
-        if (t !== 'number' && t !== 'string' && t !== 'boolean') return `"${OP_TEXT[op]}" needs a value to compare with (number, text or true/false)`;
-        if (t === 'number' && !Number.isFinite(s.value)) return `value must be a finite number (got ${describe(s.value)})`;
-        return undefined;
-      }
-      const v = toNumber(s.value);
-      if (!Number.isFinite(v)) return `"${OP_TEXT[op]}" needs a numeric value (got ${describe(s.value)})`;
-      if (op === 'between') {
-        const v2 = toNumber(s.value2);
-        if (!Number.isFinite(v2)) return `"between" needs a numeric upper bound value2 (got ${describe(s.value2)})`;
-        if (v > v2) return `"between" needs value ≤ value2 (got ${v} and ${v2})`;
-      }
-      return undefined;
-    }
-  }
-}
-
-/** validateCondition for each, plus names that must be unique within one pair's list. */
-export function validateConditions(specs: unknown): string | undefined {
-  if (!Array.isArray(specs)) return 'conditions must be a list';
-  const seen = new Set<string>();
-  for (let i = 0; i < specs.length; i++) {
-    const err = validateCondition(specs[i]);
-    const name = (specs[i] as { name?: unknown } | null)?.name;
-    if (err) return `condition ${i + 1}${typeof name === 'string' && name ? ` (${name})` : ''}: ${err}`;
-    const n = String(name).trim();
-    if (n === EXTERNAL_CONDITION) return `condition ${i + 1}: the name "${EXTERNAL_CONDITION}" is reserved for the external health input`;
-    if (seen.has(n)) return `condition ${i + 1}: the name "${n}" is used twice`;
-    seen.add(n);
-  }
-  return undefined;
 }
 
 /** A condition with its numbers parsed once. */
@@ -391,7 +289,7 @@ export class ConditionMonitor {
         const item = s.items.get(c.item);
         if (!item) return undefined;
         const arr = asArray(item.value);
-        if (!arr) return satisfies(c, item.value) ? `${c.item} = ${describe(item.value)} (holds when ${wantText(c)})` : undefined;
+        if (!arr) return satisfies(c, item.value) ? `${c.item} = ${describe(item.value)} (holds when ${c.spec.op === 'true' || c.spec.op === 'false' ? 'it ' : ''}${wantText(c)})` : undefined;
         if (arr.length === 0) return undefined;
         if (c.all) {
           for (let i = 0; i < arr.length; i++) if (!satisfies(c, arr[i])) return undefined;

@@ -10,7 +10,7 @@
 //   status, close in time), its offset is set so both map to the same instant: exact when the
 //   timestamps are the device's, and absorbing clock skew and sampling phase when each server
 //   stamps with its own clock. The match is made whichever reports first: a standby that reads
-//   the device earlier in each cycle (a Modbus poller ahead in phase) is refined when the active
+//   the device earlier in each cycle (a Modbus poller ahead in phase) is matched when the active
 //   channel delivers the change it saw.
 //
 // At a switch the new active channel's changes (its buffered stream in hot mode, its flushed queue
@@ -26,8 +26,19 @@ import type { DeliveredChange } from './types';
 
 /** Delivered changes remembered per item for the alignment at a switch. */
 const HISTORY = 4;
-/** A refined offset is trusted to this many ms (timer jitter of a loaded machine). */
+/**
+ * How sure an item's offset is: COARSE (arrival-based), ANCHORED (derived from the delivered
+ * item's offset: equal timestamps when both channels carry the device's time, else the two
+ * servers' clock offsets from their pings; exact up to the channels' sampling phases), MATCHED
+ * (this channel reported the same change as the delivered one: exact).
+ */
+const COARSE = 0;
+const MATCHED = 1;
+const ANCHORED = 2;
+/** A matched offset is trusted to this many ms (timer jitter of a loaded machine). */
 const REFINED_WINDOW_MS = 100;
+/** Equal (timestamp, value) pairs needed before two channels are taken to carry the device's time. */
+const SAME_DOMAIN_MATCHES = 2;
 /** How far apart a standby's change and the delivered one may be mapped to be found the same (unique values). */
 const REFINE_SEARCH_MS = 1000;
 /** A channel's mapped time more than this after its arrival for several changes: its clock stepped back. */
@@ -66,7 +77,7 @@ class ChannelTrack {
   ring: Array<DataChange | undefined>;
   head = 0;
   count = 0;
-  /** Per item: the last change seen on this standby before any delivered one matched it (refined later from the active side). */
+  /** Per item: the last change seen on this standby before any delivered one matched it (matched later from the active side). */
   pendingValue: unknown[] = [];
   pendingStatus: Array<string | undefined> = [];
   pendingTs = new Float64Array(64).fill(Number.NaN);
@@ -134,11 +145,11 @@ class ChannelTrack {
     this.off.fill(Infinity);
     this.refined.fill(0);
     this.stepSince.fill(Number.NaN);
+    this.progress = -Infinity;
+    this.clearRing();
     this.pendingTs.fill(Number.NaN);
     this.pendingValue = [];
     this.pendingStatus = [];
-    this.progress = -Infinity;
-    this.clearRing();
   }
 }
 
@@ -163,12 +174,18 @@ export class Merge {
   private through = new Uint8Array(64);
   private alignUntil = -Infinity;
   private active: number | null = null;
+  /** Each channel's server clock minus ours (from its pings), NaN when unknown. */
+  private readonly serverClock: number[];
+  /** Per channel: changes found with exactly the timestamp and value of another channel's. */
+  private readonly exactMatches: number[];
   /** Changes dropped at switches as already delivered / older, for diagnostics and tests. */
   readonly counts = { duplicates: 0, older: 0, replayed: 0 };
 
   constructor(private readonly opts: MergeOptions) {
     this.names = opts.channels.slice();
     this.tracks = opts.channels.map(() => new ChannelTrack(opts.bufferSize));
+    this.serverClock = opts.channels.map(() => Number.NaN);
+    this.exactMatches = opts.channels.map(() => 0);
   }
 
   /** Tolerances follow what the servers granted (publishing and sampling intervals). */
@@ -178,6 +195,38 @@ export class Merge {
 
   setAlignWindow(ms: number): void {
     this.opts.alignWindowMs = ms;
+  }
+
+  /** A channel's server clock minus ours, from its last ping (OPC UA CurrentTime). */
+  setServerClock(channel: number, offsetMs: number | undefined): void {
+    this.serverClock[channel] = offsetMs ?? Number.NaN;
+  }
+
+  /** Both channels carry the device's own timestamps (equal for the same change). */
+  private sameDomain(a: number, b: number): boolean {
+    return a === b || (this.exactMatches[a] >= SAME_DOMAIN_MATCHES && this.exactMatches[b] >= SAME_DOMAIN_MATCHES);
+  }
+
+  private noteExact(a: number, b: number): void {
+    this.exactMatches[a]++;
+    this.exactMatches[b]++;
+  }
+
+  /**
+   * Ties an item's coarse offset on `channel` to the delivered item's: with equal timestamp
+   * domains the same offset; else shifted by the two servers' clock difference from their pings.
+   * Stays coarse when neither is known.
+   */
+  private anchor(track: ChannelTrack, channel: number, i: number): void {
+    const last = this.lastSlot(i);
+    const from = this.hChannel[last];
+    const ts = this.hTs[last];
+    if (from < 0 || Number.isNaN(ts)) return;
+    const deliveredOff = this.hMapped[last] - ts;
+    if (this.sameDomain(channel, from)) track.off[i] = deliveredOff;
+    else if (Number.isFinite(this.serverClock[channel]) && Number.isFinite(this.serverClock[from])) track.off[i] = deliveredOff + this.serverClock[from] - this.serverClock[channel];
+    else return;
+    track.refined[i] = ANCHORED;
   }
 
   // ------------------------------------------------------------------ items
@@ -259,7 +308,7 @@ export class Merge {
       const i = idx[k];
       const sample = now - ts;
       const off = track.off[i];
-      if (sample < off && !track.refined[i]) {
+      if (sample < off && track.refined[i] === COARSE) {
         // Causality: nothing happened after it arrived; the coarse offset is the tightest bound
         // seen. (A refined offset maps onto the active channel's time line, which runs as late as
         // that channel's own delivery: it may lie after this channel's arrival, and stays.)
@@ -273,7 +322,7 @@ export class Merge {
         if (Number.isNaN(track.stepSince[i])) track.stepSince[i] = now;
         else if (now - track.stepSince[i] >= STEP_PERSIST_MS) {
           track.off[i] = sample;
-          track.refined[i] = 0;
+          track.refined[i] = COARSE;
           track.stepSince[i] = Number.NaN;
         }
       } else {
@@ -296,7 +345,9 @@ export class Merge {
 
   /** The match window for a channel's item: tight once refined, the coarse window before. */
   private window(track: ChannelTrack, i: number): number {
-    return track.refined[i] ? REFINED_WINDOW_MS : this.opts.coarseWindowMs;
+    if (track.refined[i] === MATCHED) return REFINED_WINDOW_MS;
+    // An anchored offset is exact up to the two servers' sampling phases (one sampling interval).
+    return this.opts.coarseWindowMs;
   }
 
   /** The delivered change of item i that `change` (mapped at `mapped`) is a copy of: history slot, or -1. */
@@ -352,15 +403,16 @@ export class Merge {
       const ts = c.sourceTimestamp ?? c.serverTimestamp;
       if (ts !== undefined) {
         // An unrefined offset may be off by a loaded machine's delivery delays: search wider.
-        const window = track.refined[i] ? REFINED_WINDOW_MS : Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs);
+        const window = track.refined[i] === MATCHED ? REFINED_WINDOW_MS : Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs);
         const at = this.findDelivered(i, c, mapped, window, -1);
         if (at >= 0 && this.hChannel[at] !== channel) {
+          if (c.sourceTimestamp !== undefined && c.sourceTimestamp === this.hTs[at]) this.noteExact(channel, this.hChannel[at]);
           track.off[i] = this.hMapped[at] - ts;
-          track.refined[i] = 1;
+          track.refined[i] = MATCHED;
           mapped = this.hMapped[at];
           track.clearPending(i);
-        } else if (!track.refined[i]) {
-          // Perhaps seen here first: the active channel's delivery of it refines this offset (admit).
+        } else if (track.refined[i] === COARSE) {
+          // Perhaps seen here first: the active channel's delivery of it matches it (admit).
           track.setPending(i, c, ts);
         }
       }
@@ -376,14 +428,27 @@ export class Merge {
     const out: DeliveredChange[] = [];
     const aligning = now <= this.alignUntil;
     const name = this.names[channel];
+    if (aligning) this.learnDomain(channel, changes, idx);
     for (let k = 0; k < changes.length; k++) {
       const c = changes[k];
       const i = idx[k];
-      const mapped = this.mapped(track, i, c, now);
-      if (mapped > track.progress) track.progress = mapped;
       const last = this.lastSlot(i);
       const hasLast = this.hSeq[last] >= 0;
-      if (aligning && !this.through[i] && hasLast) {
+      const aligningItem = aligning && !this.through[i] && hasLast;
+      if (aligningItem && track.refined[i] === COARSE) {
+        const coarse = track.off[i];
+        this.anchor(track, channel, i);
+        // An anchor that puts a change after its arrival is wrong (the timestamps are neither
+        // the device's nor the server clock the ping reads): back to the arrival-based offset.
+        const level: number = track.refined[i];
+        if (level === ANCHORED && this.mapped(track, i, c, now) > now + this.opts.coarseWindowMs) {
+          track.off[i] = coarse;
+          track.refined[i] = COARSE;
+        }
+      }
+      const mapped = this.mapped(track, i, c, now);
+      if (mapped > track.progress) track.progress = mapped;
+      if (aligningItem) {
         // Right after a switch: a change already delivered, or an older one, is not delivered.
         if (c.statusCode === this.hStatus[last] && sameValue(c.value, this.hValue[last])) {
           // Equal to the last delivered: no new change (an OPC UA client would see none either).
@@ -407,7 +472,7 @@ export class Merge {
         continue;
       }
       this.record(i, channel, c, mapped);
-      this.refineEarlyStandbys(channel, i, c, mapped);
+      this.matchEarlyStandbys(channel, i, c, mapped);
       const d = c as DeliveredChange;
       d.server = name;
       d.channel = channel;
@@ -418,21 +483,47 @@ export class Merge {
 
   /**
    * A standby that saw this change before the active channel delivered it (it reads earlier in each
-   * cycle) is refined now: the change's instant on the time line is the delivered one.
+   * cycle) is matched now: the change's instant on the time line is the delivered one. Without
+   * this, such a standby would stay coarse, and its progress would freeze on the one item it
+   * matched (a constant): its stream would look ever further behind, and it would never be
+   * returned to.
    */
-  private refineEarlyStandbys(channel: number, i: number, c: DataChange, mapped: number): void {
+  private matchEarlyStandbys(channel: number, i: number, c: DataChange, mapped: number): void {
     for (let k = 0; k < this.tracks.length; k++) {
       if (k === channel) continue;
       const t = this.tracks[k];
-      if (t.refined[i]) continue;
+      if (t.refined[i] !== COARSE) continue;
       const ts = t.pendingTs[i];
       if (Number.isNaN(ts) || t.pendingStatus[i] !== c.statusCode || !sameValue(t.pendingValue[i], c.value)) continue;
       if (Math.abs(ts + t.off[i] - mapped) > Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs)) continue;
       t.off[i] = mapped - ts;
-      t.refined[i] = 1;
+      t.refined[i] = MATCHED;
       t.clearPending(i);
       if (mapped > t.progress) t.progress = mapped;
     }
+  }
+
+  /**
+   * Right after a switch: do this channel's changes carry exactly the timestamps (and values) of
+   * delivered ones? Then both carry the device's time and share one time line.
+   */
+  private learnDomain(channel: number, changes: DataChange[], idx: Int32Array): void {
+    for (let k = 0; k < changes.length && !this.sameDomainWithAny(channel); k++) {
+      const ts = changes[k].sourceTimestamp;
+      if (ts === undefined) continue;
+      const i = idx[k];
+      for (let h = 0; h < HISTORY; h++) {
+        const at = i * HISTORY + h;
+        if (this.hSeq[at] >= 0 && this.hTs[at] === ts && this.hChannel[at] !== channel && this.hStatus[at] === changes[k].statusCode && sameValue(this.hValue[at], changes[k].value)) {
+          this.noteExact(channel, this.hChannel[at]);
+          break;
+        }
+      }
+    }
+  }
+
+  private sameDomainWithAny(channel: number): boolean {
+    return this.exactMatches[channel] >= SAME_DOMAIN_MATCHES;
   }
 
   /**
@@ -444,7 +535,7 @@ export class Merge {
     // The channel that was active defined the time line: its offsets are on it by definition.
     if (this.active !== null) {
       const prev = this.tracks[this.active];
-      for (const i of this.index.values()) if (Number.isFinite(prev.off[i])) prev.refined[i] = 1;
+      for (const i of this.index.values()) if (Number.isFinite(prev.off[i])) prev.refined[i] = MATCHED;
     }
     this.active = channel;
     if (channel === null) return [];

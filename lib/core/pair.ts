@@ -418,6 +418,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   }
 
   pinged(ch: Channel, result: PingResult): void {
+    this.merge.setServerClock(ch.index, ch.clockOffsetMs);
     const previous = ch.serviceLevel;
     ch.serviceLevel = result.serviceLevel;
     if (previous !== undefined && result.serviceLevel !== undefined && previous !== result.serviceLevel) {

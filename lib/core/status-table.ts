@@ -70,6 +70,9 @@ export function formatLocalDateTime(time: number): string {
 
 /** 'healthy', or the state with its reason: 'down: ping timeout after 500 ms'. */
 export function serverHealthText(h: ServerHealth): string {
+  // A failover condition that holds is what the operator set up to watch: it names the cause
+  // (a device link lost) better than a symptom the engine saw first (its stream falling behind).
+  if (h.state !== 'down' && h.conditions.length > 0) return `${h.state}: failover condition: ${h.conditions.join(', ')}`;
   if (h.state === 'healthy') return 'healthy';
   return h.reason ? `${h.state}: ${h.reason}` : h.state;
 }

@@ -3,6 +3,7 @@
 // (msg.payload), which is what node-red-node-email's e-mail node sends.
 import Mustache from 'mustache';
 import { formatDuration, formatLocalDateTime, serverHealthText } from './status-table';
+import { checkTemplate, textPosition as position } from '../rules/templates';
 import type { PairStatus, RedundancyEvent, RedundancyEventKind, Severity } from './types';
 
 /** '[ERROR] line1: Failover to secondary', '[WARNING] line1: Connection lost on primary'. */
@@ -58,33 +59,38 @@ export const KIND_LABELS: Record<RedundancyEventKind, string> = {
   'condition-fired': 'Condition fired',
   'condition-cleared': 'Condition cleared',
   'item-error': 'Item error',
+  'peer-up': 'Peer link up',
+  'peer-down': 'Peer link down',
+  'peer-refused': 'Peer link refused',
+  'duty-taken': 'Duty taken',
+  'duty-released': 'Duty released',
+  'witness-up': 'Witness reachable',
+  'witness-down': 'Witness unreachable',
   'channel-down': 'Channel down',
   'channel-up': 'Channel up',
   'all-down': 'All channels down',
   'master-changed': 'Master status changed',
   'write-held': 'Writes held',
   'write-released': 'Held writes sent',
+  'alarm-caught-up': 'Alarms caught up',
+  'alarm-acks-delivered': 'Queued acks delivered',
+  'alarm-sync-failed': 'Alarm sync failed',
+  'alarm-actions-taken-over': 'Alarm actions taken over',
+  'backfill-started': 'Backfill started',
+  'backfill-progress': 'Backfill progress',
+  'backfill-complete': 'Backfill complete',
+  'backfill-deferred': 'Backfill deferred',
+  'trend-gap-both': 'Trend gap on both',
+  'store-error': 'Store error',
 };
 
 const SEVERITY_LABELS: Record<Severity, string> = { info: 'INFO', warning: 'WARNING', error: 'ERROR' };
 
-/** Every name a template can use (sections over them included). */
-export const TEMPLATE_FIELDS: readonly string[] = [
-  'pair', 'kind', 'kindLabel', 'severity', 'severityLabel', 'server', 'from', 'to', 'fromLabel', 'toLabel',
-  'switched', 'reason', 'duration', 'durationMs', 'detect', 'detectMs', 'time', 'timeLocal', 'timestamp',
-  'hasStatus', 'active', 'mode', 'control', 'failovers', 'primary', 'secondary', 'serviceLevel', 'lastSwitch',
-  'lastReason',
-];
+/** Every name a template can use: lib/rules/templates (the editor checks templates with it too). */
+export { TEMPLATE_FIELDS } from '../rules/templates';
 
 /** Plain text: no HTML escaping (e-mail bodies are text/plain). Passed per call, the global stays. */
 const PLAIN_TEXT = { escape: (v: unknown) => String(v) };
-
-/** 'line 2, column 7' for a character offset. */
-function position(template: string, offset: number): string {
-  const before = template.slice(0, Math.max(0, Math.min(offset, template.length)));
-  const lines = before.split('\n');
-  return `line ${lines.length}, column ${lines[lines.length - 1].length + 1}`;
-}
 
 /** Mustache's "Unclosed tag at 12" with the offset as line and column. */
 function describeParseError(template: string, err: unknown): string {
@@ -105,38 +111,18 @@ function describeParseError(template: string, err: unknown): string {
   return `${what} at ${position(template, offset)}`;
 }
 
-type Token = [string, string, number, number, Token[]?];
-
-/** The first name no view provides (a typo renders as nothing, silently): checked, not guessed. */
-function unknownName(tokens: Token[]): Token | undefined {
-  for (const t of tokens) {
-    const [type, value] = t;
-    if (type === 'name' || type === '&' || type === '#' || type === '^') {
-      const root = value.split('.')[0];
-      if (value !== '.' && !TEMPLATE_FIELDS.includes(root)) return t;
-    }
-    if (type === '>') return t;
-    if ((type === '#' || type === '^') && t[4]) {
-      const inner = unknownName(t[4]);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
-}
-
-/** A syntax error or unknown field, with its position; undefined when the template is usable. */
+/**
+ * A syntax error or unknown field, with its position; undefined when the template is usable. The
+ * shared rule (what the editor shows) first; mustache's own parser as well, for anything it finds
+ * that the rule does not.
+ */
 export function validateTemplate(t: string): string | undefined {
-  if (typeof t !== 'string') return 'the template must be text';
-  let tokens: Token[];
+  const err = checkTemplate(t);
+  if (err) return err;
   try {
-    tokens = Mustache.parse(t) as Token[];
-  } catch (err) {
-    return describeParseError(t, err);
-  }
-  const bad = unknownName(tokens);
-  if (bad) {
-    if (bad[0] === '>') return `partials ({{> ${bad[1]}}}) are not supported, at ${position(t, bad[2])}`;
-    return `unknown field "${bad[1]}" at ${position(t, bad[2])} (known: ${TEMPLATE_FIELDS.join(', ')})`;
+    Mustache.parse(t);
+  } catch (e) {
+    return describeParseError(t, e);
   }
   return undefined;
 }

@@ -164,6 +164,8 @@ export interface DiscoveredEndpoint {
   securityLevel: number;
   /** SHA-1 thumbprint of the server certificate (hex), when it sent one. */
   serverCertificateThumbprint?: string;
+  /** The server certificate (DER, base64), for a trust decision. */
+  serverCertificate?: string;
 }
 
 function policyName(uri: string | null | undefined): string {
@@ -180,6 +182,7 @@ function describeEndpoint(e: EndpointDescription, thumbprint: (cert: Buffer) => 
     userTokens: [...new Set((e.userIdentityTokens ?? []).map((t) => UserTokenType[t.tokenType] ?? String(t.tokenType)))],
     securityLevel: e.securityLevel ?? 0,
     serverCertificateThumbprint: e.serverCertificate && e.serverCertificate.length ? thumbprint(e.serverCertificate) : undefined,
+    serverCertificate: e.serverCertificate && e.serverCertificate.length ? Buffer.from(e.serverCertificate).toString('base64') : undefined,
   };
 }
 

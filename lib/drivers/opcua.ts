@@ -3,7 +3,7 @@
 // once, answers pings within the engine's timeout, and adds, removes and switches monitored items
 // in batches with the raw services (so one item can go without touching the others), reporting what
 // the server granted (revised sampling and publishing intervals, queue sizes).
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   AttributeIds,
@@ -17,7 +17,6 @@ import {
   type ModifyMonitoredItemsResponse,
   MonitoringMode,
   type NotificationMessage,
-  OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
   StatusCodes,
@@ -26,7 +25,6 @@ import {
   type UserIdentityInfo,
   Variant,
   VariantArrayType,
-  coerceNodeId,
 } from 'node-opcua';
 import { realClock, withTimeout } from '../core/clock';
 import {
@@ -47,6 +45,10 @@ import {
   type Quality,
 } from '../core/driver';
 import { browseChildren, describeNodes } from './opcua-browse';
+import { hasNamespaceUri, readNamespaceArray, resolveWith } from './opcua-nodeid';
+import { certificateRefusal, certificateVerdict, checkingCertificateManager, clientCertificateManager } from './opcua-pki';
+import { checkNodeId, checkOpcuaEndpoint, checkSecurity } from '../rules/opcua';
+import { checkUser } from '../rules/pair';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic128Rsa15' | 'Basic256' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
@@ -64,6 +66,14 @@ export interface OpcuaDriverOptions {
   pingTimeoutMs: number;
   /** Names this client's sessions on the server (what an operator sees in its diagnostics). */
   sessionName?: string;
+  /**
+   * The Node-RED user dir: the client certificate and trust lists live in
+   * <userDir>/node-red-contrib-redundancy/pki/client (lib/drivers/opcua-pki.ts). Default: Node-RED's
+   * own default, ~/.node-red.
+   */
+  userDir?: string;
+  /** Commissioning: accept a server certificate that is not trusted (it is not stored as trusted). */
+  acceptUnknownCertificates?: boolean;
 }
 
 export const OPCUA_CAPABILITIES: DriverCapabilities = { delivery: 'subscription', timestamps: 'source', serviceLevel: true, sampling: true, browse: true };
@@ -77,25 +87,14 @@ const SERVICE_LEVEL = 'i=2267';
 const SERVER_STATE_HANDLE = 1;
 const FIRST_HANDLE = 100;
 
+/** The shared rule (lib/rules/opcua): IPv6 in brackets, ports 1–65535, a message that explains. */
 export function validateEndpointUrl(url: string): string | undefined {
-  if (!url) return 'an endpoint URL is required (opc.tcp://host:port/path)';
-  const m = /^opc\.tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+)(?::(\d+))?(\/\S*)?$/.exec(url);
-  if (!m) return `"${url}" is not an OPC UA endpoint URL: it must look like opc.tcp://host:4840/path`;
-  if (m[2] !== undefined) {
-    const port = Number(m[2]);
-    if (port < 1 || port > 65535) return `port ${m[2]} is out of range 1..65535`;
-  }
-  return undefined;
+  return checkOpcuaEndpoint(url);
 }
 
+/** The shared rule (lib/rules/opcua): ns=, nsu= (resolved per server on connect), i/s/g/b. */
 export function validateNodeId(id: string): string | undefined {
-  if (!id) return 'a node id is required (e.g. ns=1;s=Tag)';
-  try {
-    coerceNodeId(id);
-    return undefined;
-  } catch (err) {
-    return `"${id}" is not a valid node id (${err instanceof Error ? err.message : String(err)}); examples: ns=1;s=Line1.Speed, i=2258`;
-  }
+  return checkNodeId(id);
 }
 
 /** JS value of a node-opcua Variant: typed arrays to arrays, 64-bit integers to numbers. */
@@ -165,14 +164,9 @@ export function coerceForWrite(item: string, value: unknown, dataType: DataType,
   return new Variant({ dataType, value: one(value) });
 }
 
-let clientCertificates: Promise<OPCUACertificateManager> | undefined;
-/** One client PKI for the process, outside the project, created once. */
-function clientCertificateManager(): Promise<OPCUACertificateManager> {
-  if (!clientCertificates) {
-    const manager = new OPCUACertificateManager({ rootFolder: join(tmpdir(), 'node-red-contrib-redundancy-pki', 'client'), automaticallyAcceptUnknownCertificate: true });
-    clientCertificates = manager.initialize().then(() => manager);
-  }
-  return clientCertificates;
+/** The user dir of the certificate store when none is given: Node-RED's default. */
+export function defaultUserDir(): string {
+  return join(homedir(), '.node-red');
 }
 
 const MODES: Record<MonitoringState, MonitoringMode> = { reporting: MonitoringMode.Reporting, sampling: MonitoringMode.Sampling, disabled: MonitoringMode.Disabled };
@@ -195,6 +189,8 @@ interface Connection {
   nextHandle: number;
   lost: boolean;
   closing: boolean;
+  /** The server's NamespaceArray, read once when a node id names its namespace by URI. */
+  namespaces?: string[];
 }
 
 /** The raw subscription services: node-opcua implements them on every session but types them apart. */
@@ -217,6 +213,10 @@ export class OpcuaDriver implements ChannelDriver {
     const err = validateEndpointUrl(opts.endpointUrl);
     if (err) throw new Error(err);
     this.endpoint = opts.endpointUrl;
+  }
+
+  private get userDir(): string {
+    return this.opts.userDir || defaultUserDir();
   }
 
   attach(listener: DriverListener): void {
@@ -254,7 +254,10 @@ export class OpcuaDriver implements ChannelDriver {
       requestedSessionTimeout: Math.max(20_000, 10 * this.transportTimeoutMs),
       transportTimeout: this.transportTimeoutMs,
       defaultTransactionTimeout: this.requestTimeoutMs,
-      clientCertificateManager: securityMode === MessageSecurityMode.None ? undefined : await clientCertificateManager(),
+      clientCertificateManager:
+        securityMode === MessageSecurityMode.None
+          ? undefined
+          : checkingCertificateManager(await clientCertificateManager(this.userDir), this.endpoint, this.opts.acceptUnknownCertificates === true),
     });
     let session: ClientSession | undefined;
     const attempt = (async () => {
@@ -269,6 +272,8 @@ export class OpcuaDriver implements ChannelDriver {
     } catch (err) {
       attempt.catch(() => undefined);
       await this.forceClose(client);
+      const verdict = certificateVerdict(this.endpoint);
+      if (verdict && !verdict.accepted && /certificate/i.test(err instanceof Error ? err.message : String(err))) throw new Error(certificateRefusal(verdict, this.userDir));
       throw new Error(describeConnectError(err, this.endpoint));
     }
     if (!session) throw new Error(`no session on ${this.endpoint}`);
@@ -344,14 +349,20 @@ export class OpcuaDriver implements ChannelDriver {
       if (err) errors.push({ id: it.id, error: err, statusCode: 'BadNodeIdInvalid' });
       else valid.push(it);
     }
-    for (let i = 0; i < valid.length; i += BATCH) {
-      const batch = valid.slice(i, i + BATCH);
+    const resolved = await this.resolveIds(conn, valid.map((it) => it.id));
+    const usable = valid.filter((it) => {
+      const r = resolved.get(it.id);
+      if (r instanceof Error) errors.push({ id: it.id, error: r.message, statusCode: 'BadNodeIdUnknown' });
+      return !(r instanceof Error);
+    });
+    for (let i = 0; i < usable.length; i += BATCH) {
+      const batch = usable.slice(i, i + BATCH);
       const handles = batch.map(() => conn.nextHandle++);
       const response = await raw(conn.session).createMonitoredItems({
         subscriptionId: subscription.subscriptionId,
         timestampsToReturn: TimestampsToReturn.Both,
         itemsToCreate: batch.map((it, k) => ({
-          itemToMonitor: { nodeId: it.id, attributeId: AttributeIds.Value },
+          itemToMonitor: { nodeId: String(resolved.get(it.id) ?? it.id), attributeId: AttributeIds.Value },
           monitoringMode: MODES[state],
           requestedParameters: { clientHandle: handles[k], samplingInterval: it.samplingIntervalMs, queueSize: Math.max(1, queueSize), discardOldest: true },
         })),
@@ -471,7 +482,13 @@ export class OpcuaDriver implements ChannelDriver {
 
   async read(items: string[]): Promise<DataChange[]> {
     const conn = this.requireConnection();
-    const values = await conn.session.read(items.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    const resolved = await this.resolveIds(conn, items);
+    const nodeIds = items.map((id) => {
+      const r = resolved.get(id) ?? id;
+      if (r instanceof Error) throw new DriverError(`read ${id}: ${r.message}`, 'BadNodeIdUnknown');
+      return r;
+    });
+    const values = await conn.session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
     return values.map((dv, i) => toChange(items[i], dv));
   }
 
@@ -479,11 +496,13 @@ export class OpcuaDriver implements ChannelDriver {
     const conn = this.requireConnection();
     const nodeErr = validateNodeId(item);
     if (nodeErr) throw new DriverError(nodeErr, 'BadNodeIdInvalid');
+    const target = (await this.resolveIds(conn, [item])).get(item) ?? item;
+    if (target instanceof Error) throw new DriverError(`write to ${item}: ${target.message}`, 'BadNodeIdUnknown');
     let type = this.dataTypes.get(item);
     if (!type) {
       const [dt, rank] = await conn.session.read([
-        { nodeId: item, attributeId: AttributeIds.DataType },
-        { nodeId: item, attributeId: AttributeIds.ValueRank },
+        { nodeId: target, attributeId: AttributeIds.DataType },
+        { nodeId: target, attributeId: AttributeIds.ValueRank },
       ]);
       if (!dt.statusCode.isGood()) throw new DriverError(`write to ${item} refused: ${dt.statusCode.name}`, dt.statusCode.name);
       const typeId = dt.value.value as { namespace: number; value: number };
@@ -492,12 +511,31 @@ export class OpcuaDriver implements ChannelDriver {
       this.dataTypes.set(item, type);
     }
     const variant = type.dataType === DataType.Variant ? new Variant({ dataType: guessType(value), value }) : coerceForWrite(item, value, type.dataType, type.isArray);
-    const status = await conn.session.write({ nodeId: item, attributeId: AttributeIds.Value, value: { value: variant } });
+    const status = await conn.session.write({ nodeId: target, attributeId: AttributeIds.Value, value: { value: variant } });
     if (!status.isGood()) throw new DriverError(`write to ${item} refused: ${status.name}`, status.name);
   }
 
   async describe(items: string[]): Promise<ItemDescription[]> {
-    return describeNodes(this.requireConnection().session, items);
+    const conn = this.requireConnection();
+    const resolved = await this.resolveIds(conn, items);
+    const ids = items.map((id) => {
+      const r = resolved.get(id) ?? id;
+      return r instanceof Error ? id : r;
+    });
+    const out = await describeNodes(conn.session, ids);
+    return out.map((d, i) => {
+      const r = resolved.get(items[i]);
+      return r instanceof Error ? { ...d, id: items[i], error: r.message } : { ...d, id: items[i] };
+    });
+  }
+
+  /** nsu= ids in their ns= form for this server (the NamespaceArray is read once per connection). */
+  private async resolveIds(conn: Connection, ids: string[]): Promise<Map<string, string | Error>> {
+    const out = new Map<string, string | Error>();
+    if (!ids.some(hasNamespaceUri)) return out;
+    if (!conn.namespaces) conn.namespaces = await readNamespaceArray(conn.session);
+    for (const id of ids) out.set(id, resolveWith(conn.namespaces, id));
+    return out;
   }
 
   async browse(nodeId: string | undefined, max: number): Promise<BrowseEntry[]> {
@@ -549,6 +587,8 @@ export interface OpcuaProtocolOptions {
   securityPolicy: SecurityPolicyName;
   userName?: string;
   password?: string;
+  /** Commissioning: server certificates that are not trusted are accepted (users show yellow). */
+  acceptUnknownCertificates: boolean;
 }
 
 export const opcuaFactory: DriverFactory<OpcuaProtocolOptions> = {
@@ -558,15 +598,17 @@ export const opcuaFactory: DriverFactory<OpcuaProtocolOptions> = {
   validateEndpoint: validateEndpointUrl,
   validateItem: validateNodeId,
   parseOptions(props, credentials) {
+    // The shared rules (lib/rules): the editor shows the same messages under the fields.
     const problems: string[] = [];
     const securityMode = String(props.securityMode || 'None') as SecurityModeName;
     const securityPolicy = String(props.securityPolicy || 'None') as SecurityPolicyName;
-    if (!SECURITY_MODES.includes(securityMode)) problems.push(`unknown security mode ${securityMode}`);
-    if (!SECURITY_POLICIES.includes(securityPolicy)) problems.push(`unknown security policy ${securityPolicy}`);
-    if ((securityMode === 'None') !== (securityPolicy === 'None')) problems.push('security mode None goes with security policy None, and only with it');
+    const security = checkSecurity(securityMode, securityPolicy);
+    if (security) problems.push(security);
+    const user = checkUser(credentials.user, props);
+    if (user) problems.push(user);
     const useLogin = props.authMode === 'username';
-    if (useLogin && !credentials.user) problems.push('user name missing (authentication is set to user/password)');
-    return { options: { securityMode, securityPolicy, userName: useLogin ? credentials.user : undefined, password: useLogin ? credentials.password : undefined }, problems };
+    const acceptUnknownCertificates = securityMode !== 'None' && (props.acceptUnknownCertificates === true || props.acceptUnknownCertificates === 'true');
+    return { options: { securityMode, securityPolicy, userName: useLogin ? credentials.user : undefined, password: useLogin ? credentials.password : undefined, acceptUnknownCertificates }, problems };
   },
   create(endpoint, ctx) {
     return new OpcuaDriver({
@@ -578,6 +620,8 @@ export const opcuaFactory: DriverFactory<OpcuaProtocolOptions> = {
       pingIntervalMs: ctx.pingIntervalMs,
       pingTimeoutMs: ctx.pingTimeoutMs,
       sessionName: ctx.sessionName,
+      userDir: ctx.dataDir,
+      acceptUnknownCertificates: ctx.options.acceptUnknownCertificates,
     });
   },
 };

@@ -245,6 +245,24 @@ export class OpcuaSimulator {
     this.lastCounterTick = undefined;
   }
 
+  /**
+   * Monitored items on this server's nodes by node id (every session and subscription): what a
+   * gateway in front of it costs, counted where it is spent.
+   */
+  monitoredItemCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const sessions = (this.server?.engine as unknown as { _sessions?: Record<string, { publishEngine?: { subscriptions: Array<{ monitoredItems: Map<number, { itemToMonitor: { nodeId: { toString(): string } } }> }> } }> })?._sessions ?? {};
+    for (const session of Object.values(sessions)) {
+      for (const sub of session.publishEngine?.subscriptions ?? []) {
+        for (const m of sub.monitoredItems.values()) {
+          const id = m.itemToMonitor.nodeId.toString();
+          counts[id] = (counts[id] ?? 0) + 1;
+        }
+      }
+    }
+    return counts;
+  }
+
   setServiceLevel(level: number): void {
     if (!Number.isInteger(level) || level < 0 || level > 255) throw new Error(`ServiceLevel must be an integer 0..255 (got ${level})`);
     this.serviceLevel = level;
@@ -328,9 +346,14 @@ export class OpcuaSimulator {
     const serviceLevel = addressSpace.findNode('i=2267') as UAVariable | null;
     serviceLevel?.bindVariable({ get: () => new Variant({ dataType: DataType.Byte, value: this.serviceLevel }) }, true);
     if (this.opts.clockOffsetMs !== 0) {
-      // The server's own clock (what a ping's CurrentTime read shows).
-      const currentTime = addressSpace.findNode('i=2258') as UAVariable | null;
-      currentTime?.bindVariable({ get: () => new Variant({ dataType: DataType.DateTime, value: new Date(Date.now() + this.opts.clockOffsetMs) }) }, true);
+      // The server's own clock (what a ping's CurrentTime read shows). node-opcua serves
+      // ServerStatus (and its CurrentTime) from an extension object behind a proxy: wrap it.
+      const status = addressSpace.findNode('i=2256') as unknown as { $extensionObject?: object } | null;
+      const inner = status?.$extensionObject as Record<string | symbol, unknown> | undefined;
+      if (status && inner) {
+        const offset = this.opts.clockOffsetMs;
+        status.$extensionObject = new Proxy(inner, { get: (target, prop) => (prop === 'currentTime' ? new Date((target.currentTime as Date).getTime() + offset) : target[prop]) });
+      }
     }
   }
 

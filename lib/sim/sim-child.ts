@@ -2,7 +2,7 @@
 // commands arrive over IPC. The process exits when its parent goes away, never orphaned.
 import { OpcuaSimulator, type SimulatorOptions } from './opcua-simulator';
 
-export type SimCommand = 'stop' | 'start' | 'setServiceLevel' | 'setLinkOk' | 'freeze' | 'stall' | 'getSetpoint' | 'getWrites';
+export type SimCommand = 'stop' | 'start' | 'setServiceLevel' | 'setLinkOk' | 'freeze' | 'stall' | 'getSetpoint' | 'getWrites' | 'monitoredItems' | 'cpuUsage';
 
 interface Request {
   id: number;
@@ -43,6 +43,12 @@ async function main(): Promise<void> {
           break;
         case 'getWrites':
           result = sim.writes;
+          break;
+        case 'monitoredItems':
+          result = sim.monitoredItemCounts();
+          break;
+        case 'cpuUsage':
+          result = process.cpuUsage();
           break;
         default:
           throw new Error(`unknown simulator command ${String(req.command)}`);

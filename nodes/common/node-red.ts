@@ -1,5 +1,7 @@
 // The small part of Node-RED's runtime API these nodes use, typed for `strict` (Node-RED ships no
 // types of its own and @types/node-red lags the 4.x/5.x runtime).
+import { shortText } from '../../lib/rules/text';
+
 export interface NodeStatus {
   fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
   shape?: 'ring' | 'dot';
@@ -43,6 +45,7 @@ export interface RedAPI {
   nodes: {
     createNode(node: Node, def: NodeDef): void;
     getNode(id: string): Node | null;
+    getCredentials?(id: string): Record<string, string | undefined> | undefined;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     registerType(type: string, ctor: (this: any, def: NodeDef) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> }): void;
   };
@@ -71,14 +74,24 @@ export function boolProp(def: NodeDef, key: string, fallback: boolean): boolean 
 
 /**
  * node.status for statuses set on every check or event: only a change is sent (each call goes to
- * every open editor).
+ * every open editor), and the text through the one status helper (one length, cut at a word).
  */
 export function statusSetter(node: Node): (status: NodeStatus) => void {
   let last = '';
   return (status) => {
-    const key = `${status.fill}|${status.shape}|${status.text}`;
+    const text = status.text === undefined ? undefined : shortText(status.text);
+    const key = `${status.fill}|${status.shape}|${text}`;
     if (key === last) return;
     last = key;
-    node.status(status);
+    node.status(text === undefined ? status : { ...status, text });
   };
+}
+
+/**
+ * A configuration error: one log line (node.error) and a red status with the start of it; the
+ * flow still deploys and a message to the node fails with the whole text (Catch-able).
+ */
+export function reportConfigError(node: Node, text: string, statusText = text): void {
+  node.error(text);
+  node.status({ fill: 'red', shape: 'ring', text: shortText(`config: ${statusText}`) });
 }

@@ -1,8 +1,11 @@
 // The redundant-pair config node's contract with its users, and the parsing of its editor properties.
+// The checks are lib/rules/pair (the editor shows the same messages under each field); a protocol the
+// rules do not know yet is checked by its driver factory.
 import type { ChannelSpec, PairOptions, RedundantPair } from '../../lib/core/pair';
 import type { ConnectionMode, PairStatus } from '../../lib/core/types';
-import { PRIMARY, SECONDARY } from '../../lib/core/types';
 import { driverFactory, hasDriver, registeredDrivers } from '../../lib/drivers';
+import { PAIR_FIELD_LABELS, type Problem, channelEndpoints, pairProblems, problemText } from '../../lib/rules/pair';
+import { PROTOCOLS } from '../../lib/rules/protocols';
 import { boolProp, numberProp, type Node, type NodeDef } from './node-red';
 
 export interface PairUser {
@@ -14,6 +17,12 @@ export interface RedundantPairNode extends Node {
   pair?: RedundantPair;
   /** Set when the configuration is unusable: users show it, the flow still deploys. */
   configError?: string;
+  /** The fields at fault ('primary endpoint, ping interval (see the log)'): short enough for a user's status. */
+  configSummary?: string;
+  /** Set while the pair runs in a way an operator must know of (accepting unknown certificates): users show it yellow. */
+  warning?: string;
+  /** The properties the pair was deployed with (the editor's httpAdmin routes read its endpoints and protocol). */
+  configDef?: NodeDef;
   /** The protocol's item rule, for users that check their item ids (OPC UA node ids, Modbus items). */
   validateItem?: (id: string) => string | undefined;
   /** The pair's protocol ('opcua', 'modbus'), when its configuration could be read. */
@@ -39,60 +48,36 @@ export interface ParsedPairConfig {
   protocolOptions: unknown;
 }
 
-const RESERVED = new Set([PRIMARY, SECONDARY]);
-
-/**
- * Channels 0 and 1 from `primaryEndpoint` and `secondaryEndpoint`, further standby channels from
- * `standbys` ([{ name, endpoint }], default names "channel 2", "channel 3"...).
- */
-function parseChannels(def: NodeDef, problems: string[]): ParsedChannel[] {
-  const channels: ParsedChannel[] = [
-    { name: PRIMARY, endpoint: String(def.primaryEndpoint ?? '').trim() },
-    { name: SECONDARY, endpoint: String(def.secondaryEndpoint ?? '').trim() },
-  ];
-  const standbys = def.standbys === undefined || def.standbys === '' ? [] : def.standbys;
-  if (!Array.isArray(standbys)) {
-    problems.push('further standby channels must be a list of { name, endpoint }');
-    return channels;
+/** The pair's problems: the whole text for the log, the fields at fault for a status. */
+export class PairConfigError extends Error {
+  constructor(message: string, readonly fields: string[]) {
+    super(message);
+    this.name = 'PairConfigError';
   }
-  standbys.forEach((s: unknown, i) => {
-    const entry = (s ?? {}) as Record<string, unknown>;
-    const name = String(entry.name ?? '').trim() || `channel ${i + 2}`;
-    if (RESERVED.has(name)) problems.push(`channel ${i + 2}: the name "${name}" belongs to channel ${name === PRIMARY ? 0 : 1}`);
-    channels.push({ name, endpoint: String(entry.endpoint ?? '').trim() });
-  });
-  const seenNames = new Set<string>();
-  const seenEndpoints = new Map<string, string>();
-  for (const ch of channels) {
-    if (seenNames.has(ch.name)) problems.push(`two channels are named "${ch.name}"`);
-    seenNames.add(ch.name);
-    if (ch.endpoint && seenEndpoints.has(ch.endpoint)) problems.push(`the ${ch.name} and the ${seenEndpoints.get(ch.endpoint)} have the same endpoint ${ch.endpoint}`);
-    seenEndpoints.set(ch.endpoint, ch.name);
-  }
-  return channels;
 }
 
 /** Turns the editor's properties into engine options, or throws one message listing every problem. */
 export function parsePairConfig(def: NodeDef, credentials: Record<string, string | undefined> = {}): ParsedPairConfig {
-  const problems: string[] = [];
+  const problems: Problem[] = pairProblems(def, credentials);
   const protocol = String(def.protocol || 'opcua');
-  if (!hasDriver(protocol)) problems.push(`protocol ${protocol} is not supported (${registeredDrivers().map((f) => f.protocol).join(', ')})`);
-  const channels = parseChannels(def, problems);
+  const channels: ParsedChannel[] = channelEndpoints(def).map((c, i) => ({ name: c.name.trim() || `channel ${i}`, endpoint: c.endpoint.trim() }));
   let protocolOptions: unknown;
-  if (hasDriver(protocol)) {
+  if (!hasDriver(protocol)) {
+    problems.push({ field: 'protocol', message: `protocol ${protocol} is not supported (${registeredDrivers().map((f) => f.protocol).join(', ')})` });
+  } else {
     const factory = driverFactory(protocol);
-    for (const ch of channels) {
-      const err = factory.validateEndpoint(ch.endpoint);
-      if (err) problems.push(`${ch.name} endpoint: ${err}`);
+    // Endpoints of a protocol the shared rules do not know are checked by its factory.
+    if (!PROTOCOLS[protocol]) {
+      channels.forEach((ch, i) => {
+        const err = factory.validateEndpoint(ch.endpoint);
+        if (err) problems.push({ field: i === 0 ? 'primaryEndpoint' : i === 1 ? 'secondaryEndpoint' : 'standbys', message: i > 1 ? `${ch.name}: ${err}` : err });
+      });
     }
     const parsed = factory.parseOptions(def, credentials);
-    problems.push(...parsed.problems);
+    // The factory's own checks, where the shared rules have not said the same already.
+    const said = new Set(problems.map((p) => p.message));
+    for (const message of parsed.problems) if (!said.has(message)) problems.push({ field: 'protocol', message });
     protocolOptions = parsed.options;
-    if (def.mode === 'warm' && boolProp(def, 'standbySampling', false) && !factory.capabilities.sampling) {
-      problems.push(
-        `standby sampling is not available for ${factory.label}: ${factory.capabilities.delivery === 'polling' ? 'the driver polls, and a standby that is not polled has no samples to replay' : 'the servers cannot sample without reporting'}; use hot mode (both channels read, nothing lost at a switch) or plain warm mode`,
-      );
-    }
   }
   const mode = String(def.mode || 'hot') as ConnectionMode;
   const options: PairOptions = {
@@ -105,7 +90,7 @@ export function parsePairConfig(def: NodeDef, credentials: Record<string, string
     holdOffMs: numberProp(def, 'holdOff', 10_000),
     reconnectMaxMs: numberProp(def, 'reconnectMax', 10_000),
   };
-  if (problems.length) throw new Error(problems.join('; '));
+  if (problems.length) throw new PairConfigError(problems.map(problemText).join('; '), [...new Set(problems.map((p) => PAIR_FIELD_LABELS[p.field] ?? p.field))]);
   return { protocol, options, channels, protocolOptions };
 }
 

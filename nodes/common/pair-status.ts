@@ -1,20 +1,27 @@
 // How a pair's state reads on a node's status dot: green on the primary, yellow on the secondary
-// (working, but failed over), red with the short reason when nothing is active.
+// (working, but failed over) or while the pair runs in a way the operator must know of (accepting
+// unknown server certificates), red with the short reason when nothing is active. Every text goes
+// through the one status helper (lib/rules/text: one length, cut at a word, with an ellipsis).
+import { shortText } from '../../lib/rules/text';
 import type { PairStatus } from '../../lib/core/types';
 import type { NodeStatus } from './node-red';
 
-const MAX_TEXT = 48;
+export { STATUS_MAX, shortText as shorten } from '../../lib/rules/text';
 
-export function shorten(text: string, max = MAX_TEXT): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/** A refused server certificate reads as what to do, not as the start of a long sentence. */
+function reasonText(reason: string): string {
+  if (/server certificate (not trusted|outside its validity|refused)/.test(reason)) return 'server certificate not trusted: trust it in the pair';
+  return reason;
 }
 
-export function pairNodeStatus(status: PairStatus): NodeStatus {
+export function pairNodeStatus(status: PairStatus, warning?: string): NodeStatus {
   const forced = status.control === 'auto' ? '' : ', forced';
-  if (status.active === 'primary') return { fill: 'green', shape: 'dot', text: `primary (${status.mode}${forced})` };
-  if (status.active === 'secondary') {
-    const why = status.servers.primary.state === 'idle' ? '' : `: primary ${status.servers.primary.state}`;
-    return { fill: 'yellow', shape: 'dot', text: shorten(`secondary (${status.mode}${forced})${why}`) };
+  const note = warning ? ` · ${warning}` : '';
+  if (status.active === 'primary') return { fill: warning ? 'yellow' : 'green', shape: 'dot', text: shortText(`primary (${status.mode}${forced})${note}`) };
+  if (status.active) {
+    // The secondary or a further channel: working, but not on the preferred one.
+    const why = status.servers.primary?.state === 'idle' ? '' : `: primary ${status.servers.primary?.state ?? 'down'}`;
+    return { fill: 'yellow', shape: 'dot', text: shortText(`${status.active} (${status.mode}${forced})${why}${note}`) };
   }
   const p = status.servers.primary;
   const s = status.servers.secondary;
@@ -22,5 +29,5 @@ export function pairNodeStatus(status: PairStatus): NodeStatus {
   if (p.state === 'connecting' || s.state === 'connecting') {
     if (p.state !== 'down' || s.state !== 'down') return { fill: 'yellow', shape: 'ring', text: 'connecting' };
   }
-  return { fill: 'red', shape: 'ring', text: shorten(`no server: ${p.reason}`) };
+  return { fill: 'red', shape: 'ring', text: shortText(`no server: ${reasonText(p.reason)}`) };
 }

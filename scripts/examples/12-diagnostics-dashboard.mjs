@@ -1,5 +1,5 @@
 // Example 12, the `npm start` demo: a hot pair, diagnostics to e-mail and a Dashboard 2.0 page.
-import { ITEMS, comment, debug, email, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
+import { ITEMS, comment, debug, email, expose, gateway, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
 
 export const file = '12 - Diagnostics to e-mail and dashboard';
 export const flow = () => demo(4840, 4841);
@@ -18,16 +18,20 @@ function demo(pPort = 4840, sPort = 4841) {
   const gEvents = group('Events', 12, 4);
   const text = (g, x, y, label, order, extra = {}) => ({ id: id('uit'), type: 'ui-text', z: t.id, group: g.id, order, width: 0, height: 0, name: label, label, format: '{{msg.payload}}', layout: 'row-spread', style: false, font: 'Helvetica', fontSize: 16, color: '#717171', wrapText: false, className: '', value: 'payload', valueType: 'msg', x, y, wires: [], ...extra });
   const button = (g, x, y, label, payload, order, wire, color = '') => ({ id: id('uibt'), type: 'ui-button', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, emulateClick: false, tooltip: '', color: '', bgcolor: color, className: '', icon: '', iconPosition: 'left', payload, payloadType: 'str', topic: 'topic', topicType: 'msg', buttonColor: color, textColor: '', iconColor: '', enableClick: true, enablePointerdown: false, pointerdownPayload: '', pointerdownPayloadType: 'str', enablePointerup: false, pointerupPayload: '', pointerupPayloadType: 'str', x, y, wires: [[wire]] });
-  const table = (g, x, y, label, order, columns) => ({ id: id('uitb'), type: 'ui-table', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, maxrows: 12, passthru: false, autocols: false, showSearch: false, deselect: true, selectionType: 'none', columns, mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', className: '', x, y, wires: [[]] });
+  // Below 960 px (Vuetify's md) a table shows each row as a card: nothing is cut off at 800 px.
+  const table = (g, x, y, label, order, columns, maxrows) => ({ id: id('uitb'), type: 'ui-table', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, maxrows, passthru: false, autocols: false, showSearch: false, deselect: true, selectionType: 'none', columns, mobileBreakpoint: 'md', mobileBreakpointType: 'defaults', action: 'replace', className: '', x, y, wires: [[]] });
   const col = (key, label) => ({ title: label, key, keyType: 'key', type: 'text', width: '', align: 'start' });
 
   const p = pair('demo-pair', 'hot', pPort, sPort);
   const simP = simulator(t.id, 1010, 520, `primary server :${pPort}`, pPort);
   const simS = simulator(t.id, 1010, 600, `secondary server :${sPort}`, sPort);
-  const chart = { id: id('uic'), type: 'ui-chart', z: t.id, group: gValues.id, name: 'sine', label: 'Sine and random walk (from whichever server is active)', order: 2, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', xmin: '', xmax: '', yAxisLabel: '', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', bins: 10, action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 4, showLegend: true, removeOlder: '1', removeOlderUnit: '60', removeOlderPoints: '', colors: ['#0095FF', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#8C564B'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 8, height: 5, className: '', interpolation: 'linear', x: 830, y: 160, wires: [[]] };
+  // Sine (±1) and random walk (30–70) on one axis would draw the sine as a flat line: a chart each.
+  const chartOf = (name, label, order, x, y, color) => ({ id: id('uic'), type: 'ui-chart', z: t.id, group: gValues.id, name, label, order, chartType: 'line', category: 'topic', categoryType: 'msg', xAxisLabel: '', xAxisProperty: '', xAxisPropertyType: 'timestamp', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', xmin: '', xmax: '', yAxisLabel: '', yAxisProperty: 'payload', yAxisPropertyType: 'msg', ymin: '', ymax: '', bins: 10, action: 'append', stackSeries: false, pointShape: 'false', pointRadius: 4, showLegend: false, removeOlder: '1', removeOlderUnit: '60', removeOlderPoints: '', colors: [color, '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#8C564B'], textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 4, height: 4, className: '', interpolation: 'linear', x, y, wires: [[]] });
+  const sineChart = chartOf('sine', 'Sine (−1 … 1)', 2, 830, 140, '#0095FF');
+  const walkChart = chartOf('random walk', 'Random walk (30 … 70)', 3, 830, 180, '#FF7F0E');
   const counterText = text(gValues, 1010, 80, 'Counter', 1);
   const withServer = { id: id('chg'), type: 'change', z: t.id, name: 'value (server)', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(payload) & "   from the " & server', tot: 'jsonata' }], x: 820, y: 80, wires: [[counterText.id]] };
-  const route = { id: id('sw'), type: 'switch', z: t.id, name: 'by item', property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'counter', vt: 'str' }, { t: 'eq', v: 'sine', vt: 'str' }, { t: 'eq', v: 'random walk', vt: 'str' }], checkall: 'false', repair: false, outputs: 3, x: 600, y: 120, wires: [[withServer.id], [chart.id], [chart.id]] };
+  const route = { id: id('sw'), type: 'switch', z: t.id, name: 'by item', property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'counter', vt: 'str' }, { t: 'eq', v: 'sine', vt: 'str' }, { t: 'eq', v: 'random walk', vt: 'str' }], checkall: 'false', repair: false, outputs: 3, x: 600, y: 120, wires: [[withServer.id], [sineChart.id], [walkChart.id]] };
   const src = source(t.id, 380, 120, p.id, [{ id: ITEMS.counter, name: 'counter' }, { id: ITEMS.sine, name: 'sine' }, { id: ITEMS.randomWalk, name: 'random walk' }], [route.id], { samplingInterval: 200 });
   const condDebugId = id('dbg');
   const cond = {
@@ -36,19 +40,19 @@ function demo(pPort = 4840, sPort = 4841) {
     x: 600, y: 420, wires: [[condDebugId]],
   };
   const condDebug = { ...debug(t.id, 830, 420, 'condition fired / cleared'), id: condDebugId };
-  const statusTable = table(gPair, 830, 270, 'Pairs', 1, [col('pair', 'Pair'), col('mode', 'Mode'), col('active', 'Active'), col('primary', 'Primary'), col('secondary', 'Secondary'), col('serviceLevel', 'ServiceLevel'), col('failovers', 'Failovers'), col('lastSwitch', 'Last switch'), col('lastEvent', 'Last event')]);
-  const eventsTable = table(gEvents, 830, 320, 'Event log', 1, [col('time', 'Time'), col('pair', 'Pair'), col('kind', 'Event'), col('servers', 'Server'), col('reason', 'Reason'), col('duration', 'Duration')]);
+  const statusTable = table(gPair, 830, 270, 'Pairs', 1, [col('pair', 'Pair'), col('mode', 'Mode'), col('active', 'Active'), col('primary', 'Primary'), col('secondary', 'Secondary'), col('serviceLevel', 'ServiceLevel'), col('failovers', 'Failovers'), col('lastSwitch', 'Last switch'), col('lastEvent', 'Last event')], 0);
+  const eventsTable = table(gEvents, 830, 320, 'Event log', 1, [col('time', 'Time'), col('pair', 'Pair'), col('kind', 'Event'), col('servers', 'Server'), col('reason', 'Reason'), col('duration', 'Duration')], 10);
   const mails = debug(t.id, 830, 200, 'e-mail ready events', true, 'false');
   const mailer = email(t.id, 1130, 200);
   const activeText = text(gPair, 830, 360, 'Active server', 2, { format: '{{msg.payload}}' });
-  const activeOf = { id: id('chg'), type: 'change', z: t.id, name: 'active server', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$count(payload) > 0 ? (payload[0].active & " (" & payload[0].mode & ", " & payload[0].failovers & " failovers)") : "no pair"', tot: 'jsonata' }], x: 620, y: 360, wires: [[activeText.id]] };
+  const activeOf = { id: id('chg'), type: 'change', z: t.id, name: 'active server', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$count(payload) > 0 ? (payload[0].active & " (" & payload[0].mode & ", " & payload[0].failovers & (payload[0].failovers = 1 ? " failover)" : " failovers)")) : "no pair"', tot: 'jsonata' }], x: 620, y: 360, wires: [[activeText.id]] };
   const diag = { id: id('diag'), type: 'redundancy-diagnostics', z: t.id, name: 'diagnostics', pairs: '', kinds: [], severities: [], maxEvents: 1000, persist: true, subject: '', body: '', rateLimit: 10, rateWindow: 60000, listSize: 30, x: 380, y: 280, wires: [[mails.id, mailer.id], [statusTable.id, activeOf.id], [eventsTable.id]] };
   // The table is pushed on every change; this fills it once after deploy and on demand.
   const refresh = inject(t.id, 160, 280, 'refresh status', '', diag.id, { topic: 'status', props: [{ p: 'topic', vt: 'str' }], repeat: '', once: true, onceDelay: 1 });
   return [
     t,
     comment(t.id, 180, 40, 'Redundancy demo: open /dashboard/redundancy', 'Press "Fail primary" on the dashboard: the pair switches to the secondary and the values keep coming (msg.server tells where they come from). "Restore primary" brings it back; the pair returns to it after the 10 s hold-off. "Primary device link lost" keeps the primary server up but marks its device link bad: the failover condition switches to the secondary. The event log shows every transition with its reason and duration.'),
-    src, route, withServer, counterText, chart, p,
+    src, route, withServer, counterText, sineChart, walkChart, p,
     diag, refresh, statusTable, eventsTable, mails, mailer, activeOf, activeText,
     comment(t.id, 1170, 240, 'E-mail: set the SMTP server, then enable', 'The e-mail node ships disabled so the flow deploys without a mail server. Open it, set server, port and login, enable it (the button at the bottom of its dialog) and deploy: every event that passes the diagnostics filter (and its rate limit) is mailed. The debug node shows the same messages meanwhile.'),
     cond, condDebug,
@@ -61,6 +65,13 @@ function demo(pPort = 4840, sPort = 4841) {
     button(gControl, 380, 560, 'Automatic', 'auto', 7, cond.id),
     simP, simS,
     base, theme, page, gPair, gControl, gValues, gEvents,
+    ...demoGateway(t, p),
   ];
 }
 
+/** The pair as one OPC UA server for any client: opc.tcp://localhost:5012/UA/Redundancy, folder "demo". */
+function demoGateway(t, p) {
+  const gw = gateway('demo-gateway', 5012);
+  const items = [{ id: ITEMS.counter, name: 'Counter' }, { id: ITEMS.sine, name: 'Sine' }, { id: ITEMS.randomWalk, name: 'RandomWalk' }, { id: ITEMS.setpoint, name: 'Setpoint' }];
+  return [gw, expose(t.id, 380, 360, gw.id, p.id, 'demo', items, [])];
+}

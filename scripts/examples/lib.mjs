@@ -88,7 +88,8 @@ export function modeExample(number, mode, pPort, sPort, text) {
   const p = pair(`${mode}-pair`, mode, pPort, sPort);
   const simP = simulator(t.id, 560, 300, 'primary server', pPort);
   const simS = simulator(t.id, 560, 380, 'secondary server', sPort);
-  const out = debug(t.id, 580, 140, 'values (with msg.server)');
+  // Values arrive several times a second: the debug node ships inactive (its button turns it on).
+  const out = debug(t.id, 580, 140, 'values (with msg.server)', false);
   const src = source(t.id, 330, 140, p.id, [{ id: ITEMS.counter, name: 'counter' }, { id: ITEMS.sine, name: 'sine' }, { id: ITEMS.setpoint, name: 'setpoint' }], [out.id]);
   const write = inject(t.id, 140, 140, 'write setpoint 42', '42', src.id, { topic: 'setpoint', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], payloadType: 'num' });
   return [
@@ -107,6 +108,20 @@ export function modeExample(number, mode, pPort, sPort, text) {
   ];
 }
 
+
+/** A redundancy-gateway config node (anonymous reads; writes need a user, see its dialog). */
+export function gateway(name, port, extra = {}) {
+  return {
+    id: id('gw'), type: 'redundancy-gateway', name, port, hostname: '', resourcePath: '/UA/Redundancy', applicationName: name, applicationUri: '',
+    modeNone: true, modeSign: false, modeSignAndEncrypt: true, policyBasic256Sha256: true, policyAes128: true, policyAes256: true,
+    allowAnonymous: true, anonymousWrite: false, readOnly: false, users: [], acceptAll: false, maxSessions: 100, redundancy: 'None', rank: 1, peers: [], ...extra,
+  };
+}
+
+/** A gateway-expose node: a pair under its alias in a gateway. */
+export function expose(z, x, y, gatewayId, pairId, alias, items, wires, extra = {}) {
+  return { id: id('gwx'), type: 'gateway-expose', z, name: '', gateway: gatewayId, pair: pairId, alias, items, mirrorRoots: '', mirrorDepth: 3, maxNodes: 5000, x, y, wires: [wires], ...extra };
+}
 
 /** The package's Modbus device simulator (a PLC): Modbus TCP on `port`, RTU over TCP on extra.rtuTcpPort. */
 export function modbusSimulator(z, x, y, name, port, extra = {}) {

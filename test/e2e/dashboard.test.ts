@@ -122,7 +122,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
   it('"Fail primary (crash)": the pair switches to the secondary, the values keep coming, the event log explains it', async function () {
     const before = await counter(page);
     await page.getByRole('button', { name: 'Fail primary (crash)' }).click();
-    await waitForText(page, /secondary \(hot, 1 failovers\)/, 15_000, 'the pair active on the secondary');
+    await waitForText(page, /secondary \(hot, 1 failover\)/, 15_000, 'the pair active on the secondary');
     const text = await waitForText(page, /failover\s+primary → secondary/, 10_000, 'the failover in the event log');
     assert.match(text, /demo-pair\s+hot\s+secondary\s+down/, 'the status table: secondary active, primary down');
     assert.match(text, /switch-complete\s+primary → secondary/, 'the switch completion names both servers');
@@ -136,8 +136,20 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
   it('"Restore primary": the primary comes back, and after the hold-off the pair returns to it', async function () {
     await page.getByRole('button', { name: 'Restore primary' }).click();
     const text = await waitForText(page, /promotion\s+secondary → primary/, 45_000, 'the promotion back to the primary');
-    assert.match(text, /connected\s+primary\s+connected to opc\.tcp:\/\/127\.0\.0\.1:\d+\/UA\/Simulator\s+down \d/, 'the reconnection says how long the primary was down');
-    await waitForText(page, /primary \(hot, 1 failovers\)/, 10_000, 'the pair active on the primary again');
+    assert.match(text, /connected\s+primary\s+connected to opc\.tcp:\/\/127\.0\.0\.1:\d+\/UA\/Simulator\s+was down \d/, 'the reconnection says how long the primary was down');
+    await waitForText(page, /primary \(hot, 1 failover\)/, 10_000, 'the pair active on the primary again');
     await shot(page, '3-restored');
+  });
+
+  it('fits 800 px: nothing cut off, each table row shown as a card', async function () {
+    await page.setViewportSize({ width: 800, height: 1000 });
+    const text = await waitForText(page, /Last event/, 10_000, 'the status table at 800 px');
+    assert.match(text, /Pair\s+demo-pair/, 'the status table as cards: label and value per line');
+    const overflow = await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+    await shot(page, '4-800px');
   });
 });

@@ -1,5 +1,5 @@
-// Example flows as tests load them: their embedded simulators (and every URL naming them) moved to
-// free ports, so examples and tests never collide with each other or with a running demo.
+// Example flows as tests load them: their embedded simulators and gateways (and every URL naming
+// them) moved to free ports, so examples and tests never collide with each other or with a running demo.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports';
@@ -14,12 +14,12 @@ export function readExample(file: string): FlowNode[] {
 
 export async function onFreePorts(flow: FlowNode[]): Promise<FlowNode[]> {
   const ports = new Map<number, number>();
-  for (const n of flow) if (n.type === 'opcua-simulator' || n.type === 'modbus-simulator') ports.set(Number(n.port), await freePort());
+  const listening = new Set(['opcua-simulator', 'redundancy-gateway', 'modbus-simulator']);
+  for (const n of flow) if (listening.has(n.type as string)) ports.set(Number(n.port), await freePort());
   for (const n of flow) if (n.type === 'modbus-simulator' && n.rtuTcpPort) ports.set(Number(n.rtuTcpPort), await freePort());
   const text = JSON.stringify(flow).replace(/(127\.0\.0\.1:)(\d+)/g, (_m, host: string, port: string) => `${host}${ports.get(Number(port)) ?? port}`);
   return (JSON.parse(text) as FlowNode[]).map((n) => {
-    if (n.type === 'opcua-simulator') return { ...n, port: ports.get(Number(n.port)) };
-    if (n.type === 'modbus-simulator') return { ...n, port: ports.get(Number(n.port)), ...(n.rtuTcpPort ? { rtuTcpPort: ports.get(Number(n.rtuTcpPort)) } : {}) };
-    return n;
+    if (!listening.has(n.type as string)) return n;
+    return { ...n, port: ports.get(Number(n.port)), ...(n.type === 'modbus-simulator' && n.rtuTcpPort ? { rtuTcpPort: ports.get(Number(n.rtuTcpPort)) } : {}) };
   });
 }

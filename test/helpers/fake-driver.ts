@@ -20,8 +20,8 @@ export class FakeDriver implements ChannelDriver {
   calls: string[] = [];
   /** Changes sampled while in 'sampling' state (flushed when reporting starts). */
   queued: DataChange[] = [];
-  /** Throws from connect() after connecting (a defect in a driver). */
-  throwAfterConnect = false;
+  /** The server's clock, as its ping reports it (undefined: it reports none). */
+  serverTime?: () => number;
 
   constructor(readonly endpoint: string) {}
 
@@ -54,7 +54,7 @@ export class FakeDriver implements ChannelDriver {
     if (!this.connected) throw new Error('not connected');
     if (this.pingBehaviour === 'fail') throw new Error('BadSessionIdInvalid');
     if (this.pingBehaviour === 'hang') return new Promise<PingResult>(() => undefined);
-    return { serviceLevel: this.serviceLevel, serverTime: Date.now() };
+    return { serviceLevel: this.serviceLevel, serverTime: this.serverTime?.() };
   }
 
   async addItems(items: ItemSpec[], state: MonitoringState): Promise<ItemsResult> {

@@ -148,7 +148,7 @@ describe('redundancy-diagnostics (real runtime, real servers)', function () {
     await loadFlow([pairModule, sourceModule, diagnosticsModule], flow({ subject: '{{#to}} unclosed', kinds: ['explosion'] }));
     const errors = loggedErrors().join('\n');
     assert.match(errors, /subject template: .*unclosed section "to"/);
-    assert.match(errors, /unknown event kind explosion/);
+    assert.match(errors, /unknown event kind "explosion"/);
     const pair = helper.getNode('pair-d').pair as RedundantPair;
     await waitFor(() => pair.getActive() === 'primary', 10_000, 'the pair unaffected');
   });

@@ -158,7 +158,7 @@ describe('failover conditions', () => {
       m.observe('secondary', [good(LEVEL, 2), good(COUNTER, 0)]);
       assert.deepEqual(m.holding('secondary'), [
         { name: 'range', reason: 'ns=1;s=Level = 2 (holds when between 1 and 3)' },
-        { name: 'master', reason: 'ns=1;s=Counter = 0 (holds when is false)' },
+        { name: 'master', reason: 'ns=1;s=Counter = 0 (holds when it is false)' },
       ]);
     });
 
@@ -283,23 +283,23 @@ describe('failover conditions', () => {
       [null, 'a condition must be an object with a name and a kind'],
       [{ kind: 'stale', item: COUNTER, staleMs: 1 }, 'the condition needs a name'],
       [{ name: 'x', kind: 'flaky', item: COUNTER }, 'unknown condition kind "flaky" (expected stale, value, quality, service-level)'],
-      [{ name: 'x', kind: 'stale', staleMs: 100 }, 'a stale condition needs an item id'],
-      [{ name: 'x', kind: 'stale', item: COUNTER }, 'staleMs must be a number of milliseconds > 0 (got nothing)'],
-      [{ name: 'x', kind: 'stale', item: COUNTER, staleMs: 'soon' }, 'staleMs must be a number of milliseconds > 0 (got "soon")'],
+      [{ name: 'x', kind: 'stale', staleMs: 100 }, '"item not updating" needs the item it watches'],
+      [{ name: 'x', kind: 'stale', item: COUNTER }, '"stale after" must be a number of milliseconds > 0 (got nothing)'],
+      [{ name: 'x', kind: 'stale', item: COUNTER, staleMs: 'soon' }, '"stale after" must be a number of milliseconds > 0 (got "soon")'],
       [{ name: 'x', kind: 'stale', item: COUNTER, staleMs: '3000' }, undefined],
-      [{ name: 'x', kind: 'quality', item: COUNTER, qualityMs: -1 }, 'qualityMs must be a number of milliseconds ≥ 0 (got -1)'],
+      [{ name: 'x', kind: 'quality', item: COUNTER, qualityMs: -1 }, '"bad for" must be a number of milliseconds ≥ 0 (got -1)'],
       [{ name: 'x', kind: 'quality', item: COUNTER }, undefined],
-      [{ name: 'x', kind: 'service-level', threshold: NaN }, 'threshold must be a ServiceLevel between 0 and 255 (got NaN)'],
-      [{ name: 'x', kind: 'service-level', threshold: 'abc' }, 'threshold must be a ServiceLevel between 0 and 255 (got "abc")'],
-      [{ name: 'x', kind: 'service-level', threshold: 300 }, 'threshold must be a ServiceLevel between 0 and 255 (got 300)'],
+      [{ name: 'x', kind: 'service-level', threshold: NaN }, 'the ServiceLevel threshold must be 0–255 (got NaN)'],
+      [{ name: 'x', kind: 'service-level', threshold: 'abc' }, 'the ServiceLevel threshold must be 0–255 (got "abc")'],
+      [{ name: 'x', kind: 'service-level', threshold: 300 }, 'the ServiceLevel threshold must be 0–255 (got 300)'],
       [{ name: 'x', kind: 'service-level', threshold: 200 }, undefined],
       [{ name: 'x', kind: 'value', item: LEVEL }, 'unknown comparison nothing (expected eq, neq, lt, lte, gt, gte, between, true, false)'],
       [{ name: 'x', kind: 'value', item: LEVEL, op: 'like' }, 'unknown comparison "like" (expected eq, neq, lt, lte, gt, gte, between, true, false)'],
-      [{ name: 'x', kind: 'value', item: LEVEL, op: 'between', value: 1 }, '"between" needs a numeric upper bound value2 (got nothing)'],
-      [{ name: 'x', kind: 'value', item: LEVEL, op: 'between', value: 5, value2: 1 }, '"between" needs value ≤ value2 (got 5 and 1)'],
+      [{ name: 'x', kind: 'value', item: LEVEL, op: 'between', value: 1 }, '"between" needs a numeric upper bound (got nothing)'],
+      [{ name: 'x', kind: 'value', item: LEVEL, op: 'between', value: 5, value2: 1 }, '"between" needs the lower bound first (got 5 and 1)'],
       [{ name: 'x', kind: 'value', item: LEVEL, op: 'lt', value: 'ten' }, '"<" needs a numeric value (got "ten")'],
       [{ name: 'x', kind: 'value', item: LEVEL, op: 'eq' }, '"=" needs a value to compare with (number, text or true/false)'],
-      [{ name: 'x', kind: 'value', item: LEVEL, op: 'eq', value: NaN }, 'value must be a finite number (got NaN)'],
+      [{ name: 'x', kind: 'value', item: LEVEL, op: 'eq', value: NaN }, 'the value must be a finite number (got NaN)'],
       [{ name: 'x', kind: 'value', item: LEVEL, op: 'true', arrayMode: 'some' }, 'arrayMode must be "any" or "all" (got "some")'],
       [{ name: 'x', kind: 'value', item: LEVEL, op: 'true' }, undefined],
     ];
@@ -311,15 +311,15 @@ describe('failover conditions', () => {
 
     it('a list: unique names, "external" reserved, the failing condition named', () => {
       assert.equal(validateConditions('x'), 'conditions must be a list');
-      assert.equal(validateConditions([{ name: 'a', kind: 'service-level', threshold: 1 }, { name: 'a', kind: 'service-level', threshold: 2 }]), 'condition 2: the name "a" is used twice');
-      assert.equal(validateConditions([{ name: 'external', kind: 'service-level', threshold: 1 }]), 'condition 1: the name "external" is reserved for the external health input');
-      assert.equal(validateConditions([{ name: 'ok', kind: 'service-level', threshold: 1 }, { name: 'sl', kind: 'service-level', threshold: NaN }]), 'condition 2 (sl): threshold must be a ServiceLevel between 0 and 255 (got NaN)');
+      assert.equal(validateConditions([{ name: 'a', kind: 'service-level', threshold: 1 }, { name: 'a', kind: 'service-level', threshold: 2 }]), 'condition 2 (a): the name "a" is used twice (conditions 1 and 2)');
+      assert.equal(validateConditions([{ name: 'external', kind: 'service-level', threshold: 1 }]), 'condition 1 (external): the name "external" is reserved for the external health input');
+      assert.equal(validateConditions([{ name: 'ok', kind: 'service-level', threshold: 1 }, { name: 'sl', kind: 'service-level', threshold: NaN }]), 'condition 2 (sl): the ServiceLevel threshold must be 0–255 (got NaN)');
       assert.equal(validateConditions([]), undefined);
     });
 
     it('the monitor refuses an invalid condition with the same message', () => {
       assert.throws(() => new ConditionMonitor([{ name: 'sl', kind: 'service-level', threshold: NaN }], new FakeClock()), {
-        message: 'condition 1 (sl): threshold must be a ServiceLevel between 0 and 255 (got NaN)',
+        message: 'condition 1 (sl): the ServiceLevel threshold must be 0–255 (got NaN)',
       });
     });
   });

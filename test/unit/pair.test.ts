@@ -570,6 +570,8 @@ describe('RedundantPair (core engine, fake time)', () => {
   describe('warm mode with standby sampling', () => {
     it('the standby samples into a queue; a silent primary loses nothing: the queue is flushed and aligned', async () => {
       const r = rig('warm', { standbySampling: true, streamLagMs: 0 });
+      r.primary.serverTime = () => r.clock.now();
+      r.secondary.serverTime = () => r.clock.now() + 5000;
       await started(r);
       assert.equal(r.secondary.state, 'sampling');
       assert.equal(r.primary.state, 'reporting');
@@ -589,6 +591,27 @@ describe('RedundantPair (core engine, fake time)', () => {
       const values = r.data.map((d) => d.value as number);
       assert.deepEqual(values, Array.from({ length: values.length }, (_, i) => i + 1), `every value once: ${values.join(' ')}`);
       assert.equal(values[values.length - 1], n - 1);
+      await r.pair.stop();
+    });
+  });
+
+  describe('tolerances from what the server granted', () => {
+    it('a server that publishes slower than asked does not look stalled', async () => {
+      const r = rig('hot');
+      // Like an open62541 server raising a requested 50 ms publishing interval: here to 800 ms.
+      for (const d of [r.primary, r.secondary]) {
+        const add = d.addItems.bind(d);
+        d.addItems = async (items, state) => ({ ...(await add(items, state)), publishingIntervalMs: 800 });
+      }
+      await started(r);
+      // The primary's changes arrive up to a publishing interval later than the secondary's.
+      for (let n = 1; n <= 40; n++) {
+        await r.clock.advance(100);
+        r.secondary.emit([counterChange(ITEM, n, 100, 0, 0)]);
+        if (n % 8 === 0) r.primary.emit(Array.from({ length: 8 }, (_, k) => counterChange(ITEM, n - 7 + k)));
+      }
+      assert.equal(r.pair.getActive(), 'primary', `no stream-lag failover: ${r.kinds().join(', ')}`);
+      assert.ok(!r.kinds().includes('stream-lag'));
       await r.pair.stop();
     });
   });

@@ -144,14 +144,14 @@ describe('e-mail templates', () => {
     });
 
     it('reports syntax errors with their position', () => {
-      assert.equal(validateTemplate('Hello {{pair'), 'unclosed tag at line 1, column 13');
+      assert.equal(validateTemplate('Hello {{pair'), 'unclosed tag at line 1, column 7 (a "{{" without "}}")');
       assert.equal(validateTemplate('Pair: {{pair}}\nTo: {{#to}}{{to}}'), 'unclosed section "to" opened at line 2, column 5 is never closed (add {{/to}})');
-      assert.equal(validateTemplate('{{#to}}x{{/from}}'), 'unclosed section "to" at line 1, column 9');
-      assert.equal(validateTemplate('x\n{{/to}}'), 'unopened section "to" at line 2, column 1');
+      assert.equal(validateTemplate('{{#to}}x{{/from}}'), '{{/from}} at line 1, column 9 closes the section "to" opened at line 1, column 1 (expected {{/to}})');
+      assert.equal(validateTemplate('x\n{{/to}}'), '{{/to}} at line 2, column 1 closes a section that was never opened');
     });
 
     it('reports unknown fields and partials with their position', () => {
-      assert.equal(validateTemplate('{{pair}} {{pari}}'), `unknown field "pari" at line 1, column 10 (known: pair, kind, kindLabel, severity, severityLabel, server, from, to, fromLabel, toLabel, switched, reason, duration, durationMs, detect, detectMs, time, timeLocal, timestamp, hasStatus, active, mode, control, failovers, primary, secondary, serviceLevel, lastSwitch, lastReason)`);
+      assert.equal(validateTemplate('{{pair}} {{pari}}'), `unknown field "pari" at line 1, column 10 (did you mean "pair"?); known fields: pair, kind, kindLabel, severity, severityLabel, server, from, to, fromLabel, toLabel, switched, reason, duration, durationMs, detect, detectMs, time, timeLocal, timestamp, hasStatus, active, mode, control, failovers, primary, secondary, serviceLevel, lastSwitch, lastReason`);
       assert.match(validateTemplate('{{#to}}\n {{nope.x}}{{/to}}') ?? '', /^unknown field "nope.x" at line 2, column 2 /);
       assert.equal(validateTemplate('{{> footer}}'), 'partials ({{> footer}}) are not supported, at line 1, column 1');
     });
