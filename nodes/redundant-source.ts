@@ -94,12 +94,13 @@ export = function registerRedundantSource(RED: RedAPI): void {
       // Items the active channel refuses now (those of this node only; they may work again).
       refused = status.active ? pair.refusedItems(status.active).filter((e) => topicOf.has(e.id)).length : 0;
       const notes: string[] = [];
-      if (refused > 0) notes.push(t('redundant-source.status.refused', { count: refused }));
-      // The warning's first clause is its point ("HR4:float32 and HR5 share holding register 5").
+      // A warning's first clause is its point ("HR4:float32 and HR5 share holding register 5"); the
+      // whole text is in the log. The status is cut at 56 characters: the warning goes first.
       if (warnings.length === 1) notes.push(warnings[0].split(/: |; /)[0]);
       else if (warnings.length > 1) notes.push(t('redundant-source.status.warnings', { count: warnings.length }));
+      if (refused > 0) notes.push(t('redundant-source.status.refused', { count: refused }));
       if (notes.length > 0 && status.active) {
-        setStatus({ fill: 'yellow', shape: 'dot', text: shortText(`${notes.join(' · ')} · ${s.text}`, 96) });
+        setStatus({ fill: 'yellow', shape: 'dot', text: `${notes.join(' · ')} · ${s.text}` });
       } else {
         setStatus(s);
       }

@@ -241,9 +241,9 @@ describe('Modbus pair (real runtime, Modbus simulators, real faults)', function 
       r.pProxy.setMode('reset');
       await expectFailover(r, t);
       r.pProxy.setMode('pass');
-      await waitFor(() => r!.pair.health('primary').state === 'healthy', 8000, 'the primary healthy again');
+      await waitFor(() => r!.pair.health('primary').state === 'healthy', 8000, 'the primary healthy again', () => ({ channels: r!.pair.status().channels, events: eventsText(r!) }));
       await sleep(HOLD_OFF + 500);
-      assert.equal(r.pair.getActive(), 'secondary');
+      assert.equal(r.pair.getActive(), 'secondary', eventsText(r));
       await writeAndCheck(r, 4444);
       assertCounter(r);
     });
