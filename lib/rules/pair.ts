@@ -63,6 +63,10 @@ function endpointRule(p: PairProps, index: number): string | undefined {
   return undefined;
 }
 
+function isOpcua(p: PairProps): boolean {
+  return p.protocol === undefined || p.protocol === '' || p.protocol === 'opcua';
+}
+
 /** A Modbus option (modbus* properties) checked alone, only for a Modbus pair (lib/modbus/syntax.ts). */
 function modbusOption(field: string): (value: unknown, p: PairProps) => string | undefined {
   return (v, p) => (p.protocol === 'modbus' ? parseModbusOptions({ [field]: v }).problems[0] : undefined);
@@ -90,9 +94,10 @@ export const PAIR_RULES: Record<string, (value: unknown, p: PairProps) => string
     }
     return undefined;
   },
-  securityMode: (v, p) => checkSecurity(v, p.securityPolicy),
-  securityPolicy: (v, p) => checkSecurity(p.securityMode, v),
-  authMode: (v) => (v === undefined || v === '' || v === 'anonymous' || v === 'username' ? undefined : `unknown login ${quote(v)} (anonymous or username)`),
+  // Security and login are OPC UA's (a Modbus pair has none: its dialog hides them).
+  securityMode: (v, p) => (isOpcua(p) ? checkSecurity(v, p.securityPolicy) : undefined),
+  securityPolicy: (v, p) => (isOpcua(p) ? checkSecurity(p.securityMode, v) : undefined),
+  authMode: (v, p) => (!isOpcua(p) || v === undefined || v === '' || v === 'anonymous' || v === 'username' ? undefined : `unknown login ${quote(v)} (anonymous or username)`),
   mode: (v) => ((MODES as readonly unknown[]).includes(v ?? 'hot') ? undefined : `mode must be cold, warm or hot (got ${quote(v)})`),
   pingInterval: (v) => checkInteger(v, 'the ping interval', 50, 3_600_000, 'ms'),
   pingTimeout: (v) => checkInteger(v, 'the ping timeout', 50, 3_600_000, 'ms'),
@@ -108,7 +113,7 @@ export const PAIR_RULES: Record<string, (value: unknown, p: PairProps) => string
 
 /** The user name is required with a user name login; a password may be empty. */
 export function checkUser(user: unknown, p: PairProps): string | undefined {
-  if (p.authMode !== 'username') return undefined;
+  if (p.authMode !== 'username' || !isOpcua(p)) return undefined;
   if (typeof user !== 'string' || user.trim() === '') return 'a user name is required with "user name and password" (or choose anonymous)';
   return undefined;
 }
