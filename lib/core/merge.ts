@@ -58,6 +58,13 @@ export interface MergeOptions {
   coarseWindowMs: number;
   /** How long after a switch the new active channel's changes are aligned (then passed directly). */
   alignWindowMs: number;
+  /**
+   * Per channel: its timestamps are arrival times of polls (DriverCapabilities.timestamps
+   * 'arrival', Modbus). Two pollers see one change up to a poll period apart, and which of them sees
+   * it first flips as their phases drift past the device's: a matched offset is then no tighter
+   * than the coarse window, and is never trusted to the timer-jitter window.
+   */
+  arrival?: boolean[];
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -69,6 +76,8 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 /** Per channel: offsets per item, its standby buffer, its progress. */
 class ChannelTrack {
+  /** Timestamps are poll arrival times (see MergeOptions.arrival). */
+  arrival = false;
   off = new Float64Array(64).fill(Infinity);
   refined = new Uint8Array(64);
   stepSince = new Float64Array(64).fill(Number.NaN);
@@ -183,7 +192,11 @@ export class Merge {
 
   constructor(private readonly opts: MergeOptions) {
     this.names = opts.channels.slice();
-    this.tracks = opts.channels.map(() => new ChannelTrack(opts.bufferSize));
+    this.tracks = opts.channels.map((_, k) => {
+      const t = new ChannelTrack(opts.bufferSize);
+      t.arrival = opts.arrival?.[k] === true;
+      return t;
+    });
     this.serverClock = opts.channels.map(() => Number.NaN);
     this.exactMatches = opts.channels.map(() => 0);
   }
@@ -345,7 +358,7 @@ export class Merge {
 
   /** The match window for a channel's item: tight once refined, the coarse window before. */
   private window(track: ChannelTrack, i: number): number {
-    if (track.refined[i] === MATCHED) return REFINED_WINDOW_MS;
+    if (track.refined[i] === MATCHED && !track.arrival) return REFINED_WINDOW_MS;
     // An anchored offset is exact up to the two servers' sampling phases (one sampling interval).
     return this.opts.coarseWindowMs;
   }
@@ -403,7 +416,7 @@ export class Merge {
       const ts = c.sourceTimestamp ?? c.serverTimestamp;
       if (ts !== undefined) {
         // An unrefined offset may be off by a loaded machine's delivery delays: search wider.
-        const window = track.refined[i] === MATCHED ? REFINED_WINDOW_MS : Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs);
+        const window = track.refined[i] === MATCHED && !track.arrival ? REFINED_WINDOW_MS : Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs);
         const at = this.findDelivered(i, c, mapped, window, -1);
         if (at >= 0 && this.hChannel[at] !== channel) {
           if (c.sourceTimestamp !== undefined && c.sourceTimestamp === this.hTs[at]) this.noteExact(channel, this.hChannel[at]);

@@ -158,7 +158,13 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     this.channels = specs.map((s, i) => new Channel(i, s.name, s.driver, channelOpts, this));
     this.activeTime = this.channels.map(() => 0);
     this.refused = this.channels.map(() => new Map());
-    this.merge = new Merge({ channels: specs.map((s) => s.name), bufferSize: options.hotBufferSize ?? 100_000, coarseWindowMs: 600, alignWindowMs: 5000 });
+    this.merge = new Merge({
+      channels: specs.map((s) => s.name),
+      bufferSize: options.hotBufferSize ?? 100_000,
+      coarseWindowMs: 600,
+      alignWindowMs: 5000,
+      arrival: specs.map((s) => s.driver.capabilities.timestamps === 'arrival'),
+    });
     this.updateTolerances();
   }
 

@@ -181,4 +181,28 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     assert.equal(m.refinedShare(1), 1, 'every item of the standby refined');
     assert.ok(worst < 100, `neither stream looks behind while both run (worst ${worst} ms)`);
   });
+
+  it('pollers (arrival timestamps): a matched offset that is one poll period off after the phases drifted still delivers nothing twice at a switch', function () {
+    // Two Modbus paths polled every 200 ms; a counter stepping every 200 ms. The standby's offset was
+    // matched while it saw each step 20 ms after the active one; the phases drifted past the
+    // device's since, and it now sees each step 180 ms after: one poll period off the match.
+    const run = (arrival: boolean) => {
+      const m = new Merge({ channels: ['primary', 'secondary'], bufferSize: 1000, coarseWindowMs: 500, alignWindowMs: 5000, arrival: [arrival, arrival] });
+      m.activate(0, 0);
+      const change = (value: number, at: number): DataChange => ({ item: 'HR0:uint32', value, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: at });
+      const out: DeliveredChange[] = [];
+      for (let k = 1; k <= 10; k++) {
+        const t = k * 200;
+        out.push(...m.observe(0, [change(k, t)], t, false));
+        const lag = k <= 5 ? 20 : 180;
+        m.observe(1, [change(k, t + lag)], t + lag, true);
+      }
+      // The primary dies after 10; the secondary had 10 too (and 11 at 2380).
+      m.observe(1, [change(11, 2380)], 2380, true);
+      out.push(...m.activate(1, 2400));
+      out.push(...m.observe(1, [change(12, 2580)], 2580, false));
+      return out.map((d) => d.value as number);
+    };
+    assert.deepEqual(run(true), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'arrival-stamped: every value once');
+  });
 });
