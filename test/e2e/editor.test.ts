@@ -215,9 +215,12 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     await edit('e2e-src');
     await page.waitForSelector('#node-input-items-container');
     const add = async (id: string, name: string) => {
+      const n = await page.locator('#node-input-items-container > li').count();
       await page.click('#dialog-form .red-ui-editableList-addButton');
-      await page.locator('#node-input-items-container .node-input-item-id').last().fill(id);
-      await page.locator('#node-input-items-container .node-input-item-name').last().fill(name);
+      await page.waitForFunction((k) => document.querySelectorAll('#node-input-items-container > li').length > k, n, { timeout: 5000 });
+      const row = page.locator('#node-input-items-container > li').nth(n);
+      await row.locator('.node-input-item-id').fill(id);
+      await row.locator('.node-input-item-name').fill(name);
     };
     const before = await page.locator('#node-input-items-container > li').count();
     await add('DeviceOk', '');
@@ -231,8 +234,13 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     await edit('e2e-cond');
     await page.waitForSelector('#node-input-conditions-container');
     assert.equal(await page.inputValue('#node-input-name'), 'device link', 'the dialog shows the node');
+    const rows = page.locator('#node-input-conditions-container > li');
+    const existing = await rows.count();
     await page.click('#dialog-form .red-ui-editableList-addButton');
-    const row = page.locator('#node-input-conditions-container > li').last();
+    // The new row, once it is there (a loaded machine may take a moment to add it).
+    await page.waitForFunction((n) => document.querySelectorAll('#node-input-conditions-container > li').length > n, existing, { timeout: 5000 });
+    const row = rows.nth(existing);
+    assert.equal(await row.locator('.c-name').inputValue(), '', 'the new row has no name yet');
     await row.locator('.c-kind').selectOption('stale');
     await row.locator('.c-item').fill('DeviceOk');
     await row.locator('.c-ms').fill('-1');
