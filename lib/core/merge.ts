@@ -49,7 +49,7 @@ const STEP_PERSIST_MS = 10_000;
 export interface MergeOptions {
   /** Channel names in preference order (msg.server). */
   channels: string[];
-  /** Standby changes kept per channel for replay (hot mode). */
+  /** Unmatched standby changes kept per channel for replay (hot mode), shared among its items. */
   bufferSize: number;
   /**
    * How far apart (ms) two channels' mapped times of one change may be while their offsets are only
@@ -74,7 +74,12 @@ function sameValue(a: unknown, b: unknown): boolean {
   return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
 }
 
-/** Per channel: offsets per item, its standby buffer, its progress. */
+/**
+ * Per channel: offsets per item, its progress, and (as a hot standby) its changes that no delivered
+ * change has matched yet, per item, oldest first: what it would replay if it became active. A
+ * change the active channel also delivers leaves the queue at once, so in a steady state the queues
+ * stay short and their changes die young (no old-generation garbage).
+ */
 class ChannelTrack {
   /** Timestamps are poll arrival times (see MergeOptions.arrival). */
   arrival = false;
@@ -83,17 +88,8 @@ class ChannelTrack {
   stepSince = new Float64Array(64).fill(Number.NaN);
   /** Newest mapped time seen on this channel (stream progress), -Infinity before data. */
   progress = -Infinity;
-  ring: Array<DataChange | undefined>;
-  head = 0;
-  count = 0;
-  /** Per item: the last change seen on this standby before any delivered one matched it (matched later from the active side). */
-  pendingValue: unknown[] = [];
-  pendingStatus: Array<string | undefined> = [];
-  pendingTs = new Float64Array(64).fill(Number.NaN);
-
-  constructor(capacity: number) {
-    this.ring = new Array<DataChange | undefined>(Math.max(1, capacity));
-  }
+  /** Unmatched changes per item index (hot standby), oldest first. */
+  pending: Array<DataChange[] | undefined> = [];
 
   grow(size: number): void {
     if (size <= this.off.length) return;
@@ -107,47 +103,34 @@ class ChannelTrack {
     const stepSince = new Float64Array(n).fill(Number.NaN);
     stepSince.set(this.stepSince);
     this.stepSince = stepSince;
-    const pendingTs = new Float64Array(n).fill(Number.NaN);
-    pendingTs.set(this.pendingTs);
-    this.pendingTs = pendingTs;
   }
 
-  /** A standby change not matched yet: kept for the active channel's delivery of the same change. */
-  setPending(i: number, c: DataChange, ts: number): void {
-    this.pendingValue[i] = c.value;
-    this.pendingStatus[i] = c.statusCode;
-    this.pendingTs[i] = ts;
+  /** Keeps an unmatched change of item i, at most `cap` per item (the oldest go first). */
+  keep(i: number, change: DataChange, cap: number): void {
+    const q = this.pending[i];
+    if (!q) {
+      this.pending[i] = [change];
+      return;
+    }
+    q.push(change);
+    if (q.length > cap) q.splice(0, q.length - cap);
   }
 
-  clearPending(i: number): void {
-    this.pendingValue[i] = undefined;
-    this.pendingStatus[i] = undefined;
-    this.pendingTs[i] = Number.NaN;
-  }
-
-  push(change: DataChange): void {
-    const cap = this.ring.length;
-    const at = (this.head + this.count) % cap;
-    this.ring[at] = change;
-    if (this.count < cap) this.count++;
-    else this.head = (this.head + 1) % cap;
-  }
-
+  /** Every kept change, item by item, each item's oldest first; the queues are emptied. */
   drain(): DataChange[] {
     const out: DataChange[] = [];
-    const cap = this.ring.length;
-    for (let k = 0; k < this.count; k++) {
-      const at = (this.head + k) % cap;
-      out.push(this.ring[at] as DataChange);
-      this.ring[at] = undefined;
+    for (let i = 0; i < this.pending.length; i++) {
+      const q = this.pending[i];
+      if (q && q.length) for (const c of q) out.push(c);
     }
-    this.head = 0;
-    this.count = 0;
+    this.pending = [];
     return out;
   }
 
-  clearRing(): void {
-    this.drain();
+  get kept(): number {
+    let n = 0;
+    for (const q of this.pending) if (q) n += q.length;
+    return n;
   }
 
   reset(): void {
@@ -155,10 +138,7 @@ class ChannelTrack {
     this.refined.fill(0);
     this.stepSince.fill(Number.NaN);
     this.progress = -Infinity;
-    this.clearRing();
-    this.pendingTs.fill(Number.NaN);
-    this.pendingValue = [];
-    this.pendingStatus = [];
+    this.pending = [];
   }
 }
 
@@ -193,7 +173,7 @@ export class Merge {
   constructor(private readonly opts: MergeOptions) {
     this.names = opts.channels.slice();
     this.tracks = opts.channels.map((_, k) => {
-      const t = new ChannelTrack(opts.bufferSize);
+      const t = new ChannelTrack();
       t.arrival = opts.arrival?.[k] === true;
       return t;
     });
@@ -292,7 +272,7 @@ export class Merge {
         t.off[i] = Infinity;
         t.refined[i] = 0;
         t.stepSince[i] = Number.NaN;
-        t.clearPending(i);
+        t.pending[i] = undefined;
       }
     }
   }
@@ -304,7 +284,12 @@ export class Merge {
 
   /** A standby that stops reporting (warm, cold, lost) keeps nothing for replay. */
   clearBuffer(channel: number): void {
-    this.tracks[channel].clearRing();
+    this.tracks[channel].pending = [];
+  }
+
+  /** Unmatched changes kept per item of a hot standby: its share of the buffer, at least 16. */
+  private keepCap(): number {
+    return Math.max(16, Math.ceil(this.opts.bufferSize / Math.max(1, this.index.size)));
   }
 
   // ------------------------------------------------------------------ the time line
@@ -408,6 +393,7 @@ export class Merge {
     const idx = this.indices(changes);
     this.learn(track, idx, changes, now);
     if (channel === this.active) return this.admit(channel, track, changes, idx, now);
+    const cap = this.keepCap();
     for (let k = 0; k < changes.length; k++) {
       const c = changes[k];
       const i = idx[k];
@@ -423,16 +409,18 @@ export class Merge {
           track.off[i] = this.hMapped[at] - ts;
           track.refined[i] = MATCHED;
           mapped = this.hMapped[at];
-          track.clearPending(i);
-        } else if (track.refined[i] === COARSE) {
-          // Perhaps seen here first: the active channel's delivery of it matches it (admit).
-          track.setPending(i, c, ts);
+          // Delivered already: nothing to replay. Older unmatched ones of this item are history.
+          track.pending[i] = undefined;
+        } else if (buffer) {
+          // Not delivered (yet): kept for a replay, and matched when the active channel delivers it.
+          track.keep(i, c, cap);
         }
+      } else if (buffer) {
+        track.keep(i, c, cap);
       }
       // Progress counts only what is on the common time line for sure (refined): a fresh coarse
       // offset must not make a standby look ahead of the active channel.
       if (track.refined[i] && mapped > track.progress) track.progress = mapped;
-      if (buffer) track.push(c);
     }
     return [];
   }
@@ -495,24 +483,44 @@ export class Merge {
   }
 
   /**
-   * A standby that saw this change before the active channel delivered it (it reads earlier in each
-   * cycle) is matched now: the change's instant on the time line is the delivered one. Without
-   * this, such a standby would stay coarse, and its progress would freeze on the one item it
-   * matched (a constant): its stream would look ever further behind, and it would never be
-   * returned to.
+   * The active channel delivered `c`: a standby that saw it first (it reads earlier in each cycle,
+   * a Modbus poller ahead in phase) has it among its unmatched changes. It is matched now (its
+   * offset set so both map to the same instant) and leaves the queue with everything older; with
+   * no match, the standby's changes mapped before this one go (older than what was delivered).
+   * Without this, such a standby would stay coarse, its progress would freeze, it would look ever
+   * further behind and never be returned to; and its queue would only grow.
    */
   private matchEarlyStandbys(channel: number, i: number, c: DataChange, mapped: number): void {
     for (let k = 0; k < this.tracks.length; k++) {
       if (k === channel) continue;
       const t = this.tracks[k];
-      if (t.refined[i] !== COARSE) continue;
-      const ts = t.pendingTs[i];
-      if (Number.isNaN(ts) || t.pendingStatus[i] !== c.statusCode || !sameValue(t.pendingValue[i], c.value)) continue;
-      if (Math.abs(ts + t.off[i] - mapped) > Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs)) continue;
-      t.off[i] = mapped - ts;
-      t.refined[i] = MATCHED;
-      t.clearPending(i);
-      if (mapped > t.progress) t.progress = mapped;
+      const q = t.pending[i];
+      if (!q || q.length === 0) continue;
+      const window = t.refined[i] === MATCHED && !t.arrival ? REFINED_WINDOW_MS : Math.max(REFINE_SEARCH_MS, 2 * this.opts.coarseWindowMs);
+      let found = -1;
+      for (let j = q.length - 1; j >= 0; j--) {
+        const e = q[j];
+        const ts = e.sourceTimestamp ?? e.serverTimestamp;
+        if (ts === undefined || e.statusCode !== c.statusCode || !sameValue(e.value, c.value)) continue;
+        if (Math.abs(ts + t.off[i] - mapped) <= window) {
+          found = j;
+          t.off[i] = mapped - ts;
+          t.refined[i] = MATCHED;
+          if (mapped > t.progress) t.progress = mapped;
+          break;
+        }
+      }
+      if (found >= 0) {
+        q.splice(0, found + 1);
+        continue;
+      }
+      let drop = 0;
+      while (drop < q.length) {
+        const ts = q[drop].sourceTimestamp ?? q[drop].serverTimestamp;
+        if (ts === undefined || ts + t.off[i] > mapped - window) break;
+        drop++;
+      }
+      if (drop > 0) q.splice(0, drop);
     }
   }
 
@@ -557,7 +565,6 @@ export class Merge {
     this.through.fill(0);
     const track = this.tracks[channel];
     const buffered = track.drain();
-    for (const t of this.tracks) if (t !== track) t.clearRing();
     if (buffered.length === 0) return [];
     // Mapped with the offsets as refined by now (the buffer was filled while they were learnt).
     const out = this.admit(channel, track, buffered, this.indices(buffered), now);
@@ -599,6 +606,6 @@ export class Merge {
   }
 
   bufferedCount(channel: number): number {
-    return this.tracks[channel].count;
+    return this.tracks[channel].kept;
   }
 }

@@ -89,8 +89,11 @@ const DEFAULT_RECONNECT_MIN = 500;
 const DEFAULT_RECONNECT_MAX = 10_000;
 /** Start-up failures are held back at least this long (servers deployed with the pair). */
 const STARTUP_QUIET_MIN_MS = 5000;
-/** Queue per reporting monitored item: the changes of a publishing interval, bursts included. */
-const REPORTING_QUEUE = 20;
+/**
+ * Queue per reporting monitored item: the changes of a publishing interval, bursts included (a
+ * server that catches up after a stall of its own publishes them all, not just the last 20).
+ */
+const REPORTING_QUEUE = 50;
 /** Shortest run of a stream before it is compared with another's (hot mode). */
 const STREAM_SETTLE_MIN_MS = 1000;
 
