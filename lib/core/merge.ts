@@ -74,6 +74,13 @@ function sameValue(a: unknown, b: unknown): boolean {
   return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
 }
 
+/** Removes the first n entries of an array in place (no new array: this runs per change). */
+function dropFront(q: unknown[], n: number): void {
+  const len = q.length;
+  for (let k = n; k < len; k++) q[k - n] = q[k];
+  q.length = len - n;
+}
+
 /**
  * Per channel: offsets per item, its progress, and (as a hot standby) its changes that no delivered
  * change has matched yet, per item, oldest first: what it would replay if it became active. A
@@ -113,7 +120,7 @@ class ChannelTrack {
       return;
     }
     q.push(change);
-    if (q.length > cap) q.splice(0, q.length - cap);
+    if (q.length > cap) dropFront(q, q.length - cap);
   }
 
   /** Every kept change, item by item, each item's oldest first; the queues are emptied. */
@@ -410,7 +417,8 @@ export class Merge {
           track.refined[i] = MATCHED;
           mapped = this.hMapped[at];
           // Delivered already: nothing to replay. Older unmatched ones of this item are history.
-          track.pending[i] = undefined;
+          const q = track.pending[i];
+          if (q) q.length = 0;
         } else if (buffer) {
           // Not delivered (yet): kept for a replay, and matched when the active channel delivers it.
           track.keep(i, c, cap);
@@ -511,7 +519,7 @@ export class Merge {
         }
       }
       if (found >= 0) {
-        q.splice(0, found + 1);
+        dropFront(q, found + 1);
         continue;
       }
       let drop = 0;
@@ -520,7 +528,7 @@ export class Merge {
         if (ts === undefined || ts + t.off[i] > mapped - window) break;
         drop++;
       }
-      if (drop > 0) q.splice(0, drop);
+      if (drop > 0) dropFront(q, drop);
     }
   }
 

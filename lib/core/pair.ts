@@ -114,7 +114,9 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   private everStarted = false;
   private stopped = false;
   private owners = new Map<string, ItemSpec[]>();
+  /** Every owner's items, one per id: a new array whenever the set changes (channels compare it by identity). */
   private items: ItemSpec[] = [];
+  private fastestSampling = Infinity;
   /** A switch decided, waiting for its target to be ready and then for its first data. */
   private pendingSwitch?: { kind: RedundancyEventKind; from: number | null; to: number; decidedAt: number };
   private failovers = 0;
@@ -626,7 +628,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
 
   private wantItemsOn(ch: Channel): void {
     const reporting = ch.index === this.active || this.policy.connect === 'active';
-    const minSampling = this.items.reduce((m, it) => Math.min(m, it.samplingIntervalMs), Infinity);
+    const minSampling = this.fastestSampling;
     // Reporting items queue the changes of one publishing interval (a burst must not be folded);
     // a sampling standby's queue holds the longest outage the pair bridges.
     const queue = this.policy.standby === 'sampling' ? samplingQueueSize(this.opts.pingIntervalMs, this.opts.pingTimeoutMs, Number.isFinite(minSampling) ? minSampling : 1000) : REPORTING_QUEUE;
@@ -792,6 +794,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     }
     const removed = this.items.filter((it) => !byId.has(it.id)).map((it) => it.id);
     this.items = [...byId.values()];
+    this.fastestSampling = this.items.reduce((m, it) => Math.min(m, it.samplingIntervalMs), Infinity);
     this.merge.forget(removed);
     for (const refused of this.refused) for (const id of removed) refused.delete(id);
     this.updateTolerances();
