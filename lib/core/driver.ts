@@ -47,12 +47,19 @@ export interface DataChange {
   serverTimestamp?: number;
   /** Extra words for a bad status an operator can act on, e.g. "Modbus exception 2 (illegal data address)". */
   detail?: string;
+  /** The engine's key of the item (ItemSpec.key), when the driver passes it on. */
+  key?: number;
 }
 
 export interface ItemSpec {
   id: string;
   /** Requested sampling (OPC UA) or polling (Modbus) interval, ms. */
   samplingIntervalMs: number;
+  /**
+   * A small integer the engine gives each item. A driver that puts it on the item's DataChange.key
+   * saves the engine a lookup by id per change (the hot path); one that does not loses nothing.
+   */
+  key?: number;
 }
 
 /** What the server granted for an item: the engine's timeouts and tolerances follow these, not the request. */

@@ -151,6 +151,9 @@ class ChannelTrack {
 
 export class Merge {
   private readonly index = new Map<string, number>();
+  /** Item id by index: a change's key is trusted only when it names the same item. */
+  private readonly ids: Array<string | undefined> = [];
+  private idxBuffer = new Int32Array(1024);
   private readonly free: number[] = [];
   private size = 0;
   private readonly tracks: ChannelTrack[];
@@ -236,6 +239,7 @@ export class Merge {
     if (i !== undefined) return i;
     i = this.free.pop() ?? this.size++;
     this.index.set(item, i);
+    this.ids[i] = item;
     if (i >= this.hHead.length) this.growItems(i + 1);
     for (const t of this.tracks) t.grow(this.hHead.length);
     return i;
@@ -264,6 +268,7 @@ export class Merge {
       const i = this.index.get(item);
       if (i === undefined) continue;
       this.index.delete(item);
+      this.ids[i] = undefined;
       this.free.push(i);
       for (let k = 0; k < HISTORY; k++) {
         const at = i * HISTORY + k;
@@ -342,10 +347,21 @@ export class Merge {
     return ts === undefined ? now : ts + track.off[i];
   }
 
+  /** Item indices of a batch, in a buffer reused from batch to batch (read before the next one). */
   private indices(changes: DataChange[]): Int32Array {
-    const idx = new Int32Array(changes.length);
-    for (let k = 0; k < changes.length; k++) idx[k] = this.indexOf(changes[k].item);
+    if (this.idxBuffer.length < changes.length) this.idxBuffer = new Int32Array(Math.max(changes.length, this.idxBuffer.length * 2));
+    const idx = this.idxBuffer;
+    for (let k = 0; k < changes.length; k++) {
+      const c = changes[k];
+      const key = c.key;
+      idx[k] = key !== undefined && this.ids[key] === c.item ? key : this.indexOf(c.item);
+    }
     return idx;
+  }
+
+  /** The key of an item (its index here): drivers may put it on the item's changes (ItemSpec.key). */
+  keyOf(item: string): number {
+    return this.indexOf(item);
   }
 
   /** The match window for a channel's item: tight once refined, the coarse window before. */

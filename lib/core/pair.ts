@@ -238,7 +238,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   }
 
   currentItems(): ItemSpec[] {
-    return this.items.slice();
+    return this.items.map(({ id, samplingIntervalMs }) => ({ id, samplingIntervalMs }));
   }
 
   /** Items a channel (by name; default the active one) refuses now, with the reason. */
@@ -793,9 +793,9 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       }
     }
     const removed = this.items.filter((it) => !byId.has(it.id)).map((it) => it.id);
-    this.items = [...byId.values()];
-    this.fastestSampling = this.items.reduce((m, it) => Math.min(m, it.samplingIntervalMs), Infinity);
     this.merge.forget(removed);
+    this.items = [...byId.values()].map((it) => ({ ...it, key: this.merge.keyOf(it.id) }));
+    this.fastestSampling = this.items.reduce((m, it) => Math.min(m, it.samplingIntervalMs), Infinity);
     for (const refused of this.refused) for (const id of removed) refused.delete(id);
     this.updateTolerances();
     for (const ch of this.channels) if (ch.connected) this.wantItemsOn(ch);

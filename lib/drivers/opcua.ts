@@ -121,7 +121,7 @@ function statusOf(sc: { value: number; name: string; isGood(): boolean; isBad():
   return s;
 }
 
-function toChange(item: string, dv: DataValue): DataChange {
+function toChange(item: string, dv: DataValue, key?: number): DataChange {
   const status = statusOf(dv.statusCode ?? StatusCodes.Good);
   return {
     item,
@@ -131,7 +131,12 @@ function toChange(item: string, dv: DataValue): DataChange {
     quality: status.quality,
     sourceTimestamp: dv.sourceTimestamp ? dv.sourceTimestamp.getTime() : undefined,
     serverTimestamp: dv.serverTimestamp ? dv.serverTimestamp.getTime() : undefined,
-  };
+    // The fields the pair stamps on delivery, present from the start: one object shape all the way
+    // (adding them later would change each object's hidden class on the hot path).
+    server: undefined,
+    channel: undefined,
+    key,
+  } as DataChange;
 }
 
 const NUMERIC_TYPES = new Set([DataType.SByte, DataType.Byte, DataType.Int16, DataType.UInt16, DataType.Int32, DataType.UInt32, DataType.Float, DataType.Double, DataType.Int64, DataType.UInt64]);
@@ -185,7 +190,8 @@ interface Connection {
   publishingIntervalMs: number;
   /** Monitored items by id. */
   items: Map<string, Monitored>;
-  byHandle: Map<number, string>;
+  /** Item id and the engine's key, by client handle. */
+  byHandle: Map<number, { id: string; key?: number }>;
   nextHandle: number;
   lost: boolean;
   closing: boolean;
@@ -377,7 +383,7 @@ export class OpcuaDriver implements ChannelDriver {
           return;
         }
         conn.items.set(it.id, { spec: it, handle: handles[k], serverId: r.monitoredItemId });
-        conn.byHandle.set(handles[k], it.id);
+        conn.byHandle.set(handles[k], { id: it.id, key: it.key });
         granted.push({ id: it.id, samplingIntervalMs: r.revisedSamplingInterval, queueSize: r.revisedQueueSize });
       });
     }
@@ -549,8 +555,8 @@ export class OpcuaDriver implements ChannelDriver {
       const items = (data as { monitoredItems?: Array<{ clientHandle: number; value: DataValue }> }).monitoredItems;
       if (!items) continue;
       for (const n of items) {
-        const id = conn.byHandle.get(n.clientHandle);
-        if (id !== undefined) changes.push(toChange(id, n.value));
+        const m = conn.byHandle.get(n.clientHandle);
+        if (m !== undefined) changes.push(toChange(m.id, n.value, m.key));
         else if (n.clientHandle === SERVER_STATE_HANDLE) {
           const v = n.value.value?.value;
           if (typeof v === 'number' && v !== 0) this.reportLost(conn, `server state ${v === 4 ? 'Shutdown' : v}`, true);
