@@ -12,6 +12,7 @@ import {
   OPCUAServer,
   RegisterServerMethod,
   StatusCodes,
+  Subscription,
   type UAVariable,
   Variant,
   VariantArrayType,
@@ -29,6 +30,19 @@ export interface SimulatorOptions {
   /** Extra variables for benchmarks: ns=1;s=Bulk.00000 … */
   bulkItems?: number;
   bulkPeriodMs?: number;
+  /**
+   * The bulk items change in this many groups spread evenly over the period (item i in group
+   * i % slices), each group stamped with its own change time: changes arrive all the time, as a
+   * plant's do, not in one burst per period. 1 (default): all at once.
+   */
+  bulkSlices?: number;
+  /**
+   * The fastest publishing interval this server grants (ms). node-opcua's default is 50; a smaller
+   * one stands for a server that publishes faster. node-opcua keeps it per process (a class static):
+   * it applies to every node-opcua server of the process, so set it only where the simulator runs
+   * in a process of its own (SimulatorProcess).
+   */
+  minPublishingIntervalMs?: number;
   /** Initial ServiceLevel (Server_ServiceLevel, i=2267). */
   serviceLevel?: number;
   /** Graceful stop: shutdown announced (ServerState, SecondsTillShutdown) this long before closing. */
@@ -125,6 +139,7 @@ export class OpcuaSimulator {
   private sockets = new Set<Socket>();
   private starting?: Promise<void>;
   private lastCounterTick?: number;
+  private lastBulkTick?: number;
 
   constructor(options: SimulatorOptions) {
     this.opts = {
@@ -135,6 +150,8 @@ export class OpcuaSimulator {
       epochMs: options.epochMs ?? 0,
       bulkItems: options.bulkItems ?? 0,
       bulkPeriodMs: options.bulkPeriodMs ?? options.counterPeriodMs ?? 100,
+      bulkSlices: options.bulkSlices ?? 1,
+      minPublishingIntervalMs: options.minPublishingIntervalMs ?? Subscription.minimumPublishingInterval,
       serviceLevel: options.serviceLevel ?? 255,
       shutdownDelayMs: options.shutdownDelayMs ?? 1000,
       users: options.users,
@@ -148,6 +165,8 @@ export class OpcuaSimulator {
     if (this.opts.timestamps !== 'device' && this.opts.timestamps !== 'server') throw new Error(`timestamps must be 'device' or 'server' (got ${String(options.timestamps)})`);
     if (!Number.isInteger(this.opts.port) || this.opts.port < 1 || this.opts.port > 65535) throw new Error(`simulator port must be 1..65535 (got ${options.port})`);
     if (!(this.opts.counterPeriodMs >= 10)) throw new Error(`counter period must be ≥ 10 ms (got ${options.counterPeriodMs})`);
+    if (!(Number.isInteger(this.opts.bulkSlices) && this.opts.bulkSlices >= 1 && this.opts.bulkPeriodMs / this.opts.bulkSlices >= 1)) throw new Error(`bulk slices must be an integer from 1 to the bulk period in ms (got ${options.bulkSlices})`);
+    if (!(this.opts.minPublishingIntervalMs >= 1)) throw new Error(`minimum publishing interval must be ≥ 1 ms (got ${options.minPublishingIntervalMs})`);
     this.serviceLevel = this.opts.serviceLevel;
     this.endpointUrl = simulatorEndpointUrl(this.opts.port, this.opts.host);
   }
@@ -184,6 +203,7 @@ export class OpcuaSimulator {
   private async doStart(): Promise<void> {
     const users = this.opts.users ?? [];
     const serverCertificateManager = await certificateManager();
+    if (this.opts.minPublishingIntervalMs !== Subscription.minimumPublishingInterval) Subscription.minimumPublishingInterval = this.opts.minPublishingIntervalMs;
     const server = new OPCUAServer({
       port: this.opts.port,
       hostname: this.opts.host,
@@ -243,6 +263,7 @@ export class OpcuaSimulator {
     this.vars = {};
     this.bulk = [];
     this.lastCounterTick = undefined;
+    this.lastBulkTick = undefined;
   }
 
   /**
@@ -403,16 +424,27 @@ export class OpcuaSimulator {
     this.timer = this.schedule(period, this.tick);
   };
 
+  /**
+   * One group of bulk items changes per sub-period (period / slices): item i holds n + i at PLC tick
+   * n, so a client can tell which tick a value belongs to. A late timer skips nothing: every
+   * sub-period since the last one changes, each with its own timestamp (capped after a long freeze).
+   */
   private bulkTick = (): void => {
     if (!this.server || this.bulk.length === 0) return;
-    const period = this.opts.bulkPeriodMs;
-    const n = this.tickOf(period, Date.now() - this.opts.samplingPhaseMs);
+    const slices = this.opts.bulkSlices;
+    const step = this.opts.bulkPeriodMs / slices;
+    const m = this.tickOf(step, Date.now() - this.opts.samplingPhaseMs);
     if (this.linkOk && !this.frozen) {
-      const ts = this.stamp(n, period);
-      for (let i = 0; i < this.bulk.length; i++) {
-        this.bulk[i].setValueFromSource(new Variant({ dataType: DataType.Double, value: n + i }), StatusCodes.Good, ts);
+      const from = this.lastBulkTick === undefined ? m : Math.max(this.lastBulkTick + 1, m - 50 * slices);
+      for (let k = from; k <= m; k++) {
+        const n = Math.floor(k / slices);
+        const ts = this.stamp(k, step);
+        for (let i = k - n * slices; i < this.bulk.length; i += slices) {
+          this.bulk[i].setValueFromSource(new Variant({ dataType: DataType.Double, value: n + i }), StatusCodes.Good, ts);
+        }
       }
+      this.lastBulkTick = m;
     }
-    this.bulkTimer = this.schedule(period, this.bulkTick);
+    this.bulkTimer = this.schedule(step, this.bulkTick);
   };
 }
