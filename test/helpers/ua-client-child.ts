@@ -44,8 +44,20 @@ interface Client {
 
 const clients = new Map<number, Client>();
 
-/** Benchmark counters: changes received per client, and delays (receipt − source timestamp) while sampling. */
-const bench = { counts: new Map<number, number>(), delays: [] as number[], sampling: false };
+/** A benchmark subscription: receipts per PLC tick and item, and how far each item has got. */
+interface Bench {
+  subscription: ClientSubscription;
+  items: number;
+  /** Changes received in all (rates). */
+  received: number;
+  /** Receipts per tick, one count per item (saturating at 255). */
+  ticks: Map<number, Uint8Array>;
+  /** Newest tick received per item (-1: none yet). */
+  newest: Float64Array;
+}
+const benches = new Map<number, Bench>();
+/** Per change received: its tick and its delay (receipt − source timestamp), ms. */
+let samples = { tick: new Float64Array(1 << 16), delay: new Int32Array(1 << 16), n: 0 };
 let nextId = 0;
 
 async function connect(o: ConnectOptions): Promise<number> {
@@ -111,6 +123,119 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+function record(tick: number, delay: number): void {
+  if (samples.n === samples.tick.length) {
+    const size = samples.n * 2;
+    const grow = { tick: new Float64Array(size), delay: new Int32Array(size), n: samples.n };
+    grow.tick.set(samples.tick);
+    grow.delay.set(samples.delay);
+    samples = grow;
+  }
+  samples.tick[samples.n] = tick;
+  samples.delay[samples.n] = delay;
+  samples.n++;
+}
+
+interface RawNotificationMessage {
+  notificationData?: Array<{ monitoredItems?: Array<{ clientHandle: number; value: DataValue }> } | null>;
+}
+
+async function benchSubscribe(id: number, nodeIds: string[], samplingInterval: number, publishingInterval: number, queueSize: number): Promise<number> {
+  const c = get(id);
+  if (benches.has(id)) throw new Error(`client ${id} already has a benchmark subscription`);
+  const subscription = await c.session.createSubscription2({ requestedPublishingInterval: publishingInterval, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1 });
+  // The raw message only: node-opcua's dispatch to monitored item objects is not wanted here.
+  (subscription as unknown as { __on_publish_response_DataChangeNotification: () => void }).__on_publish_response_DataChangeNotification = () => undefined;
+  const b: Bench = { subscription, items: nodeIds.length, received: 0, ticks: new Map(), newest: new Float64Array(nodeIds.length).fill(-1) };
+  subscription.on('raw_notification', (msg: RawNotificationMessage) => {
+    const now = Date.now();
+    for (const data of msg.notificationData ?? []) {
+      for (const n of data?.monitoredItems ?? []) {
+        const i = n.clientHandle - 1;
+        const v = n.value.value?.value;
+        if (i < 0 || i >= b.items || typeof v !== 'number') continue;
+        b.received++;
+        const tick = v - i;
+        let counts = b.ticks.get(tick);
+        if (!counts) {
+          counts = new Uint8Array(b.items);
+          b.ticks.set(tick, counts);
+        }
+        if (counts[i] < 255) counts[i]++;
+        if (tick > b.newest[i]) b.newest[i] = tick;
+        const source = n.value.sourceTimestamp?.getTime();
+        if (source !== undefined) record(tick, now - source);
+      }
+    }
+  });
+  let created = 0;
+  const raw = c.session as unknown as { createMonitoredItems(req: unknown): Promise<{ results?: Array<{ statusCode: { isGood(): boolean } }> }> };
+  for (let k = 0; k < nodeIds.length; k += 1000) {
+    const r = await raw.createMonitoredItems({
+      subscriptionId: subscription.subscriptionId,
+      timestampsToReturn: TimestampsToReturn.Both,
+      itemsToCreate: nodeIds.slice(k, k + 1000).map((nodeId, j) => ({
+        itemToMonitor: { nodeId, attributeId: AttributeIds.Value },
+        monitoringMode: 2 /* Reporting */,
+        requestedParameters: { clientHandle: k + j + 1, samplingInterval, queueSize, discardOldest: true },
+      })),
+    });
+    created += (r.results ?? []).filter((x) => x.statusCode.isGood()).length;
+  }
+  benches.set(id, b);
+  return created;
+}
+
+function benchProgress(): Record<string, { received: number; newest: number }> {
+  const out: Record<string, { received: number; newest: number }> = {};
+  for (const [id, b] of benches) {
+    let oldest = Infinity;
+    for (const t of b.newest) oldest = Math.min(oldest, t);
+    out[id] = { received: b.received, newest: oldest };
+  }
+  return out;
+}
+
+/** Sparse histogram [value, count][] of the samples whose tick is in (from, to]. */
+function histogram(values: Int32Array, from: number, to: number): Array<[number, number]> {
+  const h = new Map<number, number>();
+  for (let k = 0; k < samples.n; k++) {
+    const t = samples.tick[k];
+    if (t > from && t <= to) h.set(values[k], (h.get(values[k]) ?? 0) + 1);
+  }
+  return [...h];
+}
+
+function benchReport(from: number, to: number) {
+  const clients: Record<string, { expected: number; received: number; lost: number; duplicates: number }> = {};
+  for (const [id, b] of benches) {
+    const r = { expected: 0, received: 0, lost: 0, duplicates: 0 };
+    for (let t = from + 1; t <= to; t++) {
+      const counts = b.ticks.get(t);
+      for (let i = 0; i < b.items; i++) {
+        const n = counts ? counts[i] : 0;
+        r.expected++;
+        r.received += n;
+        if (n === 0) r.lost++;
+        else r.duplicates += n - 1;
+      }
+    }
+    for (const t of b.ticks.keys()) if (t <= to) b.ticks.delete(t);
+    clients[id] = r;
+  }
+  const out = { clients, delay: histogram(samples.delay, from, to) };
+  // Samples of later ticks are kept for the next window.
+  let keep = 0;
+  for (let k = 0; k < samples.n; k++) {
+    if (samples.tick[k] <= to) continue;
+    samples.tick[keep] = samples.tick[k];
+    samples.delay[keep] = samples.delay[k];
+    keep++;
+  }
+  samples.n = keep;
+  return out;
+}
+
 const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown>> = {
   connect: async (a) => connect(a as unknown as ConnectOptions),
   /** Connects, expecting a refusal: resolves with the error message. */
@@ -153,28 +278,25 @@ const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown
     c.items.clear();
     return null;
   },
-  /** Benchmark: monitored items that only count changes and, while sampling, record their delay. */
-  benchSubscribe: async (a) => {
+  /**
+   * Benchmark: one subscription of monitored items on bulk items (value = PLC tick + item index, see
+   * lib/sim/opcua-simulator.ts) through the raw services (handle = index + 1) and the raw
+   * NotificationMessage (no per-item dispatch: the bench measures the server, not this client).
+   * Each change is counted under its tick, so lost and duplicated changes are counted exactly.
+   */
+  benchSubscribe: async (a) => benchSubscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.publishingInterval ?? 100), Number(a.queueSize ?? 10)),
+  /** Per client: changes received so far (for rates), and the oldest newest tick over its items (progress). */
+  benchProgress: async () => benchProgress(),
+  /** Per client, over PLC ticks (from, to]: received, lost, duplicated changes; the process's delay histogram. */
+  benchReport: async (a) => benchReport(Number(a.from), Number(a.to)),
+  benchUnsubscribe: async (a) => {
     const id = Number(a.client);
-    const c = get(id);
-    const nodeIds = a.nodeIds as string[];
-    c.subscription ??= await c.session.createSubscription2({ requestedPublishingInterval: Number(a.publishingInterval ?? 100), requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1 });
-    bench.counts.set(id, 0);
-    const group = await c.subscription.monitorItems(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })), { samplingInterval: Number(a.samplingInterval ?? 0), queueSize: 10, discardOldest: true }, TimestampsToReturn.Both);
-    group.on('changed', (_item: unknown, dv: DataValue) => {
-      bench.counts.set(id, (bench.counts.get(id) ?? 0) + 1);
-      if (bench.sampling && dv.sourceTimestamp) bench.delays.push(Date.now() - dv.sourceTimestamp.getTime());
-    });
-    return group.monitoredItems.filter((m) => (m as unknown as { statusCode?: { isGood(): boolean } }).statusCode?.isGood() !== false).length;
+    const b = benches.get(id);
+    benches.delete(id);
+    await b?.subscription.terminate().catch(() => undefined);
+    return null;
   },
-  /** Starts (or ends) a measuring window: counts so far, and the delays of the window that ends. */
-  benchWindow: async (a) => {
-    const counts = Object.fromEntries(bench.counts);
-    const delays = bench.delays;
-    bench.delays = [];
-    bench.sampling = a.sampling === true;
-    return { counts, delays };
-  },
+  cpuUsage: async () => process.cpuUsage(),
   info: async (a) => {
     const c = get(Number(a.client));
     return { sessionId: c.session.sessionId.toString(), subscriptionId: c.subscription?.subscriptionId, broken: c.broken };
@@ -186,6 +308,7 @@ async function close(id: number): Promise<null> {
   const c = clients.get(id);
   if (!c) return null;
   clients.delete(id);
+  benches.delete(id);
   await c.subscription?.terminate().catch(() => undefined);
   await c.session.close().catch(() => undefined);
   await c.client.disconnect().catch(() => undefined);

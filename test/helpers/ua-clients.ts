@@ -12,6 +12,12 @@ export interface Received {
   source?: number;
 }
 
+export interface BenchReport {
+  clients: Record<string, { expected: number; received: number; lost: number; duplicates: number }>;
+  /** Receipt − source timestamp, ms: [ms, count][]. */
+  delay: Array<[number, number]>;
+}
+
 export class UaClientProcess {
   private seq = 0;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -96,14 +102,27 @@ export class UaClientProcess {
     return this.call<void>('unsubscribe', { client });
   }
 
-  /** Benchmark monitored items (count and delay only); resolves with how many were created. */
-  benchSubscribe(client: number, nodeIds: string[], samplingInterval = 0, publishingInterval = 100): Promise<number> {
-    return this.call<number>('benchSubscribe', { client, nodeIds, samplingInterval, publishingInterval });
+  /** Benchmark monitored items on bulk items (see ua-client-child.ts); resolves with how many were created. */
+  benchSubscribe(client: number, nodeIds: string[], samplingInterval = 0, publishingInterval = 100, queueSize = 10): Promise<number> {
+    return this.call<number>('benchSubscribe', { client, nodeIds, samplingInterval, publishingInterval, queueSize });
   }
 
-  /** Changes counted per client so far, the delays since the last call; `sampling` starts recording delays. */
-  benchWindow(sampling: boolean): Promise<{ counts: Record<string, number>; delays: number[] }> {
-    return this.call('benchWindow', { sampling });
+  /** Per benchmark client: changes received so far, and the oldest of its items' newest ticks. */
+  benchProgress(): Promise<Record<string, { received: number; newest: number }>> {
+    return this.call('benchProgress');
+  }
+
+  /** Per benchmark client over PLC ticks (from, to]: changes expected, received, lost, duplicated; the process's delay histogram ([ms, count][]). */
+  benchReport(from: number, to: number): Promise<BenchReport> {
+    return this.call('benchReport', { from, to });
+  }
+
+  benchUnsubscribe(client: number): Promise<void> {
+    return this.call<void>('benchUnsubscribe', { client });
+  }
+
+  cpuUsage(): Promise<NodeJS.CpuUsage> {
+    return this.call('cpuUsage');
   }
 
   info(client: number) {
