@@ -13,14 +13,14 @@ import { startNodeRed } from './node-red-embed';
 import { type PeerRow, runPeerBench } from './peer';
 import { table } from './stats';
 import { runThroughput, type ThroughputRow } from './throughput';
-import { type GatewayRow, runGatewayBench } from './gateway';
+import { type GatewayRow, type HopRow, runGatewayBench } from './gateway';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; alarm_trend: AlarmTrendRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], alarm_trend: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; gateway_hops: HopRow[]; alarm_trend: AlarmTrendRow[] } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], gateway_hops: [], alarm_trend: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -72,7 +72,11 @@ async function main(): Promise<void> {
 
   if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
 
-  if (!only || only === 'gateway') results.gateway.push(...(await runGatewayBench(quick)));
+  if (!only || only === 'gateway') {
+    const gw = await runGatewayBench(quick, { hops: process.argv.includes('--hops') });
+    results.gateway.push(...gw.rows);
+    results.gateway_hops.push(...gw.hops);
+  }
   if (!only || only === 'alarm_trend') results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
@@ -102,8 +106,12 @@ async function main(): Promise<void> {
     console.log(table(results.peer as unknown as Array<Record<string, unknown>>, ['case', 'witness', 'takeover_ms', 'dual_holder_ms', 'handback_ms', 'writes_replicated_per_s', 'replication_p99_ms', 'baseline_local_writes_per_s', 'ratio', 'note']));
   }
   if (results.gateway.length) {
-    console.log('\ngateway (clients × items changing every sampling_ms; added = gateway minus direct clients in the same run; CPU per 100 000 changes delivered: gateway process, baseline = the server serving the clients directly)');
-    console.log(table(results.gateway as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p99_added_ms', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k']));
+    console.log('\ngateway (clients × items changing every sampling_ms, clients in processes of their own, every client subscribed alike on both paths; received = worst client\'s share of the changes, lost/duplicates = all clients, all runs; added = gateway minus direct clients of the same run, medians of the runs [each run]; CPU per 100 000 changes delivered: gateway process, baseline = the server serving the clients directly, ratio of the same run)');
+    console.log(table(results.gateway.map((r) => ({ ...r, p50_added_runs: r.p50_added_runs.join('/'), p99_added_runs: r.p99_added_runs.join('/'), cpu_ratio_runs: r.cpu_ratio_runs.join('/') })) as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'client_publishing_ms', 'upstream_publishing_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'received_of_expected', 'lost', 'duplicates', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p50_added_runs', 'p99_added_ms', 'p99_added_runs', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k', 'cpu_ratio', 'cpu_ratio_runs', 'clients_cpu_s_per_100k', 'servers_cpu_s_per_100k', 'machine_busy', 'runs']));
+    if (results.gateway_hops.length) {
+      console.log('\ngateway hops (ms after the source timestamp at which a change reached each stage)');
+      console.log(table(results.gateway_hops as unknown as Array<Record<string, unknown>>, ['clients', 'stage', 'p50_ms', 'p99_ms']));
+    }
   }
   if (results.alarm_trend.length) printAlarmTrend(results.alarm_trend);
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
