@@ -29,7 +29,6 @@ import {
   type Severity,
   type SwitchControl,
   PRIMARY,
-  SECONDARY,
   pinnedChannel,
 } from './types';
 
