@@ -42,9 +42,12 @@ export class StreamWatch {
       }
       maxPublishing = Math.max(maxPublishing, ch.publishingIntervalMs ?? 0);
     }
+    // Polled channels (timestamps stamped on arrival) see one poll arrive late behind a slow
+    // answer or a busy machine: their streams are compared with twice the room.
+    const polled = channels.some((ch) => ch.driver.capabilities.timestamps === 'arrival');
     const fixed = this.opts.streamLagMs;
     if (fixed !== undefined) this.toleranceMs = fixed > 0 ? fixed : Infinity;
-    else this.toleranceMs = Number.isFinite(minSampling) ? Math.max(250, 5 * Math.max(minSampling, 50), 3 * maxPublishing) : Infinity;
+    else this.toleranceMs = Number.isFinite(minSampling) ? Math.max(polled ? 500 : 250, 5 * Math.max(minSampling, 50), 3 * maxPublishing) : Infinity;
     const coarse = maxPublishing + maxSampling + 100;
     this.opts.merge.setCoarseWindow(coarse);
     this.opts.merge.setAlignWindow(Math.max(2000, 2 * (this.opts.pingIntervalMs + this.opts.pingTimeoutMs) + coarse));
