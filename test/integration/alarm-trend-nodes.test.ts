@@ -1,6 +1,6 @@
 // alarm-sync, trend-backfill and redundancy-store in the real Node-RED runtime, two "instances" in
-// one runtime joined by a stand-in peer-link config node over the fake network (the two-process
-// tests with the real peer link come with it): messages in, list/action/query messages out,
+// one runtime joined by a stand-in peer-link config node over the fake network (the real link
+// between two Node-RED processes: alarm-trend-pair.test.ts): messages in, list/action/query messages out,
 // the Dashboard ui-table ack button, duty-bound actions, diagnostics events, bad input and bad
 // configuration reported with the reason, a redeploy that releases everything.
 import assert from 'node:assert/strict';
