@@ -106,6 +106,15 @@ export interface PairConfig {
   broker?: Mosquitto;
   /** Alarm groups only, or trend groups only (the benchmark); default both. */
   parts?: { alarms?: boolean; trends?: boolean };
+  /**
+   * Keep every alarm list message in a probe (default true). The benchmark's 10 000 alarms make each
+   * list a few MB: kept four times a second they would fill the heap it measures.
+   */
+  listProbe?: boolean;
+  /** Environment of each instance (e.g. NODE_OPTIONS for a profile). */
+  env?: Partial<Record<Side, Record<string, string>>>;
+  /** Runs with the user dirs made, before either process starts (the benchmark seeds b's store). */
+  beforeStart?: (dirs: Record<Side, string>) => Promise<void>;
 }
 
 function probe(id: string, name: string, x: number, y: number): FlowNode {
@@ -151,7 +160,7 @@ export function pairFlow(side: Side, peerUrl: string, cfg: PairConfig, witnessUr
       flow.push(
         {
           id: i.alarm, type: 'alarm-sync', z: IDS.tab, name: `alarms ${x}`, link: IDS.link, store: i.store, group: i.alarmGroup, catchUpWait: t.catchUpWaitS, maxShelve: 480, listFilter: 'all', defaultUser: 'operator',
-          conditions: [{ key: 'TT1.HI', source: 'TT1', op: 'gt', limit: 80, deadband: 2, severity: 'high', text: 'reactor hot' }], x: 300, y, wires: [[i.act], [i.list], [i.chg]],
+          conditions: [{ key: 'TT1.HI', source: 'TT1', op: 'gt', limit: 80, deadband: 2, severity: 'high', text: 'reactor hot' }], x: 300, y, wires: [[i.act], cfg.listProbe === false ? [] : [i.list], [i.chg]],
         },
         probe(i.act, `actions ${x}`, 520, y - 20), probe(i.list, `list ${x}`, 520, y), probe(i.chg, `changes ${x}`, 520, y + 20),
       );
@@ -219,7 +228,14 @@ export async function startAlarmTrendPair(cfg: PairConfig): Promise<AlarmTrendPa
   };
   const credentials = { [IDS.link]: { secret: SECRET } };
   const dirs = { a: userDirWithProbe('a'), b: userDirWithProbe('b') };
-  const started = await Promise.allSettled((['a', 'b'] as const).map((side) => NodeRedProcess.start({ name: side, port: side === 'a' ? portA : portB, userDir: dirs[side], flows: flows[side], credentials })));
+  try {
+    await cfg.beforeStart?.(dirs);
+  } catch (err) {
+    await Promise.all([toA.close(), toB.close()]);
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+    throw err;
+  }
+  const started = await Promise.allSettled((['a', 'b'] as const).map((side) => NodeRedProcess.start({ name: side, port: side === 'a' ? portA : portB, userDir: dirs[side], flows: flows[side], credentials, env: cfg.env?.[side] })));
   if (started.some((r) => r.status === 'rejected')) {
     await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.dispose() : undefined)));
     await Promise.all([toA.close(), toB.close()]);

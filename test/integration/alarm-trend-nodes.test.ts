@@ -101,7 +101,8 @@ describe('alarm-sync and trend-backfill nodes (real runtime, stand-in peer link)
     assert.deepEqual([actB[0].topic, actB[0].payload, actB[0].epoch], ['TT1.HI', 'off', 2]);
     assert.equal(actA.length, 2);
     assert.ok(events.some((e) => e.pair === 'plant' && e.kind === 'alarm-caught-up'), JSON.stringify(events));
-    assert.match(lastStatus('al-b')?.text ?? '', /duty/);
+    // The status dot is refreshed at most every 250 ms.
+    await waitFor(() => /duty/.test(lastStatus('al-b')?.text ?? ''), 2000, 'B\'s status naming the duty', () => lastStatus('al-b'));
   });
 
   it('alarm-sync: bad input refused with the reason; bad configuration red status; no peer link said plainly', async function () {
