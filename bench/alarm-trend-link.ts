@@ -144,6 +144,9 @@ async function backfill(pair: AlarmTrendPair, x: Backend, spanMs: number, pg?: P
   const s0 = Date.now();
   const seeded = await seedTrend(x, i.bigGroup, from, to, pair.b.userDir, pg);
   process.stdout.write(`${seeded} samples in ${Math.round((Date.now() - s0) / 1000)} s\n`);
+  // The seeding held this event loop for seconds: let the HTTP client see the keep-alive sockets the
+  // instances closed meanwhile (else the next request goes out on a closed one).
+  await sleep(500);
   const windowH = spanMs / 3600_000;
   const big = bigNode(x, windowH);
   pair.flows.b.push(big);
@@ -225,6 +228,9 @@ async function runBackend(x: Backend, quick: boolean, runs: number, pg?: Postgre
     ];
     rows.push(...(await backfill(pair, x, quick ? 3600_000 : DAY_MS, pg)));
     return rows;
+  } catch (err) {
+    console.log(`--- a:\n${pair.a.log().slice(-4000)}\n--- b:\n${pair.b.log().slice(-4000)}`);
+    throw err;
   } finally {
     await pair.dispose();
   }

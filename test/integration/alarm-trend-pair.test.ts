@@ -389,6 +389,7 @@ describe('alarm and trend pairs: two Node-RED processes, the real peer link, SQL
       } finally {
         await store.close();
       }
+      await sleep(200); // the seeding held this event loop: let the HTTP client notice sockets closed meanwhile
       const big = bigNode(x, windowH);
       pair.flows.b.push(big);
       await pair.b.deploy(pair.flows.b, 'nodes');
