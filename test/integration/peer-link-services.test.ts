@@ -95,8 +95,9 @@ describe('peer link for services (peer-link node in the runtime, a link in this 
 
   it('requests of several MB pass (beyond Node-RED\'s 5 MB JSON limit), a slow handler is waited for, a handler\'s message arrives unchanged', async function () {
     const nodeLink = await deployNode();
-    // Registered before the link is up.
+    // Registered before the link is up; no duty before it is decided.
     assert.equal(nodeLink.status().state === 'up', false);
+    assert.equal(nodeLink.duty().holder, false);
     let received = 0;
     nodeLink.register('alarm-sync/big', (body) => {
       received = JSON.stringify(body).length;
@@ -135,6 +136,8 @@ describe('peer link for services (peer-link node in the runtime, a link in this 
     assert.ok(first.peerBootId, 'the peer\'s run is known');
     const seen: PeerLinkStatus[] = [];
     nodeLink.on('state', (s) => seen.push(s));
+    const epochs: number[] = [nodeLink.duty().epoch];
+    nodeLink.on('duty', (d) => epochs.push(d.epoch));
     // The local instance "restarts": a new link on the same user dir (same instance id), at once.
     await me.link!.close();
     const again = startLocal(me, adminUrl, { stateDir: dirs[0] });
@@ -142,6 +145,7 @@ describe('peer link for services (peer-link node in the runtime, a link in this 
     await waitFor(() => seen.some((s) => s.state === 'up' && s.peerBootId !== first.peerBootId), 5000, 'an up event with the new run', () => seen);
     assert.ok(!seen.some((s) => s.state === 'down'), `never down: ${JSON.stringify(seen)}`);
     assert.equal(nodeLink.status().peerInstanceId, first.peerInstanceId, 'the same instance');
+    assert.deepEqual(epochs, [...epochs].sort((x, y) => x - y), `the duty epoch never decreases: ${epochs.join(', ')}`);
   });
 
   it('two instances with one id (a copied user dir) refuse each other, saying why; a peer URL leading back to this instance likewise', async function () {
