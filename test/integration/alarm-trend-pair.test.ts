@@ -28,6 +28,13 @@ const TIMING = DEFAULT_TIMING;
 const P = TIMING.trendPeriodMs;
 /** Room for a loaded machine on top of what the configuration promises. */
 const SLACK = 5000;
+/** How long IO is lost in the trend cases. */
+const IO_OFF_MS = 3000;
+/**
+ * The part of an IO loss certainly n/a: after the stale time, and a further 4 periods for the
+ * "IO off" message to take effect in a loaded process (the test stamps the loss when it sent it).
+ */
+const CORE_AFTER_MS = TIMING.staleMs + 4 * P;
 
 interface LinkState {
   instanceId: string;
@@ -206,13 +213,13 @@ describe('alarm and trend pairs: two Node-RED processes, the real peer link, SQL
     // Trend: IO lost on both for a while (a gap neither can fill), then on b alone (n/a samples a fills).
     await Promise.all([pair.a.inject(IDS.feed, { topic: 'io', payload: false }), pair.b.inject(IDS.feed, { topic: 'io', payload: false })]);
     const bothOff = Date.now();
-    await sleep(2000);
+    await sleep(IO_OFF_MS);
     await Promise.all([pair.a.inject(IDS.feed, { topic: 'io', payload: true }), pair.b.inject(IDS.feed, { topic: 'io', payload: true })]);
     const bothOn = Date.now();
     await sleep(600);
     await pair.b.inject(IDS.feed, { topic: 'io', payload: false });
     const bOff = Date.now();
-    await sleep(2000);
+    await sleep(IO_OFF_MS);
     await pair.b.inject(IDS.feed, { topic: 'io', payload: true });
     const bOn = Date.now();
 
@@ -269,18 +276,18 @@ describe('alarm and trend pairs: two Node-RED processes, the real peer link, SQL
         const crash = r.peerA.filter((t) => t > killedAt + P && t < restartAt);
         assert.ok(crash.length >= Math.floor((restartAt - killedAt) / P) - 3, `${x} ${tag}: a's crash gap filled (${crash.length} samples of ~${Math.floor((restartAt - killedAt) / P)})`);
         // b's n/a samples (its IO lost) replaced by a's.
-        const core = (t: number) => t >= bOff + TIMING.staleMs + 2 * P && t < bOn - P;
+        const core = (t: number) => t >= bOff + CORE_AFTER_MS && t < bOn - P;
         const naCore = [...r.b.values()].filter((s) => core(s.t));
         assert.ok(naCore.length >= 3 && naCore.every((s) => s.quality === 'good' && s.origin === 'peer'), `${x} ${tag}: b's n/a interval now a's samples: ${JSON.stringify(naCore.slice(0, 3))}`);
         // The interval both lost: not invented on either side (still n/a), and reported as missing on both.
-        const bothCore = (t: number) => t >= bothOff + TIMING.staleMs + 2 * P && t < bothOn - P;
+        const bothCore = (t: number) => t >= bothOff + CORE_AFTER_MS && t < bothOn - P;
         for (const [side, m] of [['a', r.a], ['b', r.b]] as const) {
           const there = [...m.values()].filter((s) => bothCore(s.t));
           assert.ok(there.length >= 3 && there.every((s) => s.quality === 'na'), `${x} ${tag}: ${side} keeps the interval both lost as n/a: ${JSON.stringify(there.slice(0, 3))}`);
         }
       }
       for (const p of [pair.a, pair.b]) {
-        await until(`${x}: ${p.name} reports the interval both lost`, 20_000, async () => (await p.messages(idsOf(x).gaps)).some((m) => (m.msg.gaps as Array<{ tag: string; state: string; from: number; to: number }>).some((g) => g.state === 'both' && g.tag === 'T1' && g.from <= bothOff + TIMING.staleMs + 3 * P && g.to >= bothOn - 2 * P)));
+        await until(`${x}: ${p.name} reports the interval both lost`, 20_000, async () => (await p.messages(idsOf(x).gaps)).some((m) => (m.msg.gaps as Array<{ tag: string; state: string; from: number; to: number }>).some((g) => g.state === 'both' && g.tag === 'T1' && g.from <= bothOff + CORE_AFTER_MS && g.to >= bothOn - P)));
         const events = (await p.messages(IDS.events)).map((m) => m.msg.event as { kind: string; pair: string; reason: string });
         assert.ok(events.some((e) => e.kind === 'trend-gap-both' && e.pair === idsOf(x).trendGroup && /T1: no good samples on either instance/.test(e.reason)), `${x}: ${p.name} sent trend-gap-both to the diagnostics node`);
       }
@@ -289,7 +296,7 @@ describe('alarm and trend pairs: two Node-RED processes, the real peer link, SQL
       const q = (await pair.a.messages(idsOf(x).query)).pop()!.msg;
       const points = q.payload as Array<{ x: number; y: number | null }>;
       assert.ok(points.some((pt) => pt.x > killedAt + P && pt.x < restartAt && pt.y !== null), `${x}: values in a's chart while it was dead`);
-      assert.ok(points.some((pt) => pt.x >= bothOff + TIMING.staleMs + 2 * P && pt.x < bothOn - P && pt.y === null), `${x}: a break in a's chart where both lost the values`);
+      assert.ok(points.some((pt) => pt.x >= bothOff + CORE_AFTER_MS && pt.x < bothOn - P && pt.y === null), `${x}: a break in a's chart where both lost the values`);
       assert.ok((q.backfilled as Array<{ from: number; to: number }>).some((rg) => rg.from <= killedAt + 2 * P && rg.to >= restartAt - 2 * P), `${x}: the crash gap marked as backfilled: ${JSON.stringify(q.backfilled)}`);
     }
     console.log(`      restart of a took ${Math.round((restartedAt - restartAt) / 1000)} s`);
