@@ -1,11 +1,12 @@
-// alarm_trend rows {case, backend, value, unit, note}: store-level figures measured in one process
-// through the in-memory fake peer link (the real peer link's rows come in phase 2):
+// alarm_trend rows {case, backend, link: 'fake', value, unit, note}: store-level figures measured in one process
+// through the in-memory fake peer link (the baseline of the real link's rows, bench/alarm-trend-link.ts):
 // - backfill rate of a day × 100 tags at 1 s (quick: 1 h) from a filled store into an empty one,
 //   with the event-loop delay p99 during it, and a baseline: the same rows copied store to store
 //   directly (read + fill, no protocol, no scan), so ratio = backfill time / copy time;
 // - alarm catch-up of 10 000 alarms by a started instance;
 // - ack replication latency p50/p99 (fake link, zero latency: the engine's and store's share).
-// Both sides run in this process, so the event-loop delay includes the serving side's reads.
+// Both sides run in this process, so the event-loop delay includes the serving side's reads. The
+// real link's rows: bench/alarm-trend-link.ts.
 // Run alone: node dist/bench/alarm-trend.js [--quick] [--backend=sqlite|postgres]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ export interface AlarmTrendRow {
   backend: 'sqlite' | 'postgres';
   value: number;
   unit: string;
+  /** fake: both instances in one process over the in-memory link (store level); real: two Node-RED processes, the peer link. */
+  link?: 'fake' | 'real';
   note?: string;
 }
 
@@ -183,7 +186,7 @@ async function alarmCases(b: Backend, alarms: number, acks: number): Promise<Ala
     return [
       { case: 'alarm_catch_up', backend: b.name, value: Math.round(catchUpMs), unit: 'ms', note: `${alarms} alarms (⅓ acked), pages of 500, fake link` },
       { case: 'ack_replication_p50', backend: b.name, value: round(percentile(latencies, 50), 2), unit: 'ms', note: `${latencies.length} acks, ack persisted (outbox) + push + merge + persist on the peer; fake link, 0 ms latency` },
-      { case: 'ack_replication_p99', backend: b.name, value: round(percentile(latencies, 99), 2), unit: 'ms', note: 'fake link: the real link adds its round trip (phase 2)' },
+      { case: 'ack_replication_p99', backend: b.name, value: round(percentile(latencies, 99), 2), unit: 'ms', note: 'fake link: the real link adds its round trip (rows with link real)' },
     ];
   } finally {
     await a.close();
@@ -202,12 +205,12 @@ export async function runAlarmTrendBench(quick: boolean, only?: string): Promise
       await b.close();
     }
   }
-  return rows;
+  return rows.map((r) => ({ ...r, link: 'fake' as const }));
 }
 
 export function printAlarmTrend(rows: AlarmTrendRow[]): void {
-  console.log('\nalarm and trend pairs (store level, fake peer link)');
-  console.log(table(rows as unknown as Array<Record<string, unknown>>, ['case', 'backend', 'value', 'unit', 'note']));
+  console.log('\nalarm and trend pairs (link fake: store level, both sides in one process; real: two Node-RED processes over the peer link)');
+  console.log(table(rows as unknown as Array<Record<string, unknown>>, ['case', 'backend', 'link', 'value', 'unit', 'note']));
 }
 
 if (require.main === module) {

@@ -8,7 +8,7 @@
 import ModbusRTU from 'modbus-serial';
 import { ModbusDriver } from '../lib/drivers/modbus';
 import { ModbusSimulatorProcess } from '../lib/sim/modbus-sim-process';
-import { parseModbusOptions } from '../lib/modbus/syntax';
+import { parseModbusOptions } from '../lib/rules/modbus';
 import { freePort } from '../test/helpers/ports';
 import { percentile, round, table } from './stats';
 

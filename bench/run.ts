@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { type FailoverCase, type FailoverRow, runFailoverCase } from './failover';
 import { runConditionSwitch } from './condition-switch';
 import { type AlarmTrendRow, printAlarmTrend, runAlarmTrendBench } from './alarm-trend';
+import { runAlarmTrendLinkBench } from './alarm-trend-link';
 import { runLogBench } from './log-cost';
 import { MODBUS_COLUMNS, type ModbusRow, runModbusBench } from './modbus';
 import { MODBUS_FAILOVER_COLUMNS, type ModbusFailoverRow, runModbusPairBench } from './modbus-pair';
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
     results.gateway_hops.push(...gw.hops);
   }
   if (!only || only === 'alarm_trend') results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
+  // The same cases through the real peer link between two Node-RED processes (the rows above are their baseline).
+  if (!only || only === 'alarm_trend' || only === 'alarm_trend_link') results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));

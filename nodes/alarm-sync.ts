@@ -24,6 +24,8 @@ interface AlarmSyncNode extends Node {
 }
 
 const LIST_THROTTLE_MS = 250;
+/** The status dot counts every alarm: at most this often (sessions and pushes change the state often). */
+const STATUS_THROTTLE_MS = 250;
 
 export = function registerAlarmSync(RED: RedAPI): void {
   const t = translator(RED);
@@ -55,18 +57,30 @@ export = function registerAlarmSync(RED: RedAPI): void {
       return { topic: 'alarms', payload: alarmRows(views, filter), alarms: views, filter };
     };
     let listTimer: NodeJS.Timeout | undefined;
+    /** What the last list took to make: a list of thousands of alarms is sent less often, never all the time. */
+    let listCostMs = 0;
     const scheduleList = () => {
       if (listTimer) return;
       listTimer = setTimeout(() => {
         listTimer = undefined;
-        node.send([null, listMessage(), null]);
+        const t0 = performance.now();
+        const msg = listMessage();
+        listCostMs = performance.now() - t0;
+        node.send([null, msg, null]);
+        showStatus(undefined, msg.alarms as AlarmView[]);
+      }, Math.max(LIST_THROTTLE_MS, 4 * listCostMs));
+    };
+    let statusTimer: NodeJS.Timeout | undefined;
+    const requestStatus = () => {
+      if (statusTimer) return;
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
         showStatus();
-      }, LIST_THROTTLE_MS);
+      }, STATUS_THROTTLE_MS);
     };
 
-    const showStatus = (s: AlarmSyncState | undefined = server?.state()) => {
-      if (!server || !s) return;
-      const views = server.views();
+    const showStatus = (s: AlarmSyncState | undefined = server?.state(), views: AlarmView[] | undefined = server?.views()) => {
+      if (!server || !s || !views) return;
       const active = views.filter((v) => v.active).length;
       const unacked = views.filter((v) => !v.acked).length;
       const duty = server.actions.isEnabled() && linkApiHolder() ? ` · ${t('alarm-sync.status.duty')}` : '';
@@ -77,7 +91,7 @@ export = function registerAlarmSync(RED: RedAPI): void {
       setStatus({ fill: 'green', shape: 'dot', text: shorten(`${counts}${duty}`) });
     };
     let linkApiHolder = () => false;
-    const onDuty = () => showStatus();
+    const onDuty = () => requestStatus();
     let unhookDuty = () => undefined as void;
 
     const ready = (async () => {
@@ -104,7 +118,7 @@ export = function registerAlarmSync(RED: RedAPI): void {
         scheduleList();
       });
       server.on('event', publish);
-      server.on('state', (s) => showStatus(s));
+      server.on('state', () => requestStatus());
       link.on('duty', onDuty);
       unhookDuty = () => link.off('duty', onDuty);
       showStatus();
@@ -162,6 +176,7 @@ export = function registerAlarmSync(RED: RedAPI): void {
       linkWait.cancel();
       unhookDuty();
       if (listTimer) clearTimeout(listTimer);
+      if (statusTimer) clearTimeout(statusTimer);
       const s = server;
       server = undefined;
       (async () => {

@@ -6,7 +6,7 @@
 // read at GET <httpAdminRoot>/redundancy/peer/<link name>/status (permission peer-link.read).
 import { pairHub } from '../lib/core/hub';
 import type { DutyStatus, PeerLinkStatus } from '../lib/peer/api';
-import { PEER_PATH, PeerLink } from '../lib/peer/link';
+import { MAX_PEER_REQUEST_BYTES, PEER_PATH, PeerLink } from '../lib/peer/link';
 import { translator } from './common/i18n';
 import type { NodeDef, RedAPI } from './common/node-red';
 import { type PeerLinkNode, type PeerLinkUser, parsePeerLinkConfig } from './common/peer-config';
@@ -14,6 +14,11 @@ import { type PeerLinkNode, type PeerLinkUser, parsePeerLinkConfig } from './com
 interface Req {
   params: { link: string };
   body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  on(event: 'data', listener: (chunk: Buffer) => void): void;
+  on(event: 'end' | 'close', listener: () => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  destroy?(): void;
 }
 interface Res {
   status(code: number): Res;
@@ -102,9 +107,12 @@ export = function registerPeerLink(RED: RedAPI): void {
       res.status(404).json({ ok: false, code: 'link', error: `no peer link named "${req.params.link}" is deployed here` });
       return;
     }
-    entry.link.handle(req.body).then(
+    readEnvelope(req).then((envelope) => entry.link.handle(envelope)).then(
       (r) => res.status(r.status).json(r.body),
-      (err: unknown) => res.status(500).json({ ok: false, code: 'internal', error: String(err) }),
+      (err: unknown) => {
+        const e = err as Error & { status?: number };
+        res.status(e.status ?? 500).json({ ok: false, code: e.status === 413 ? 'size' : e.status === 400 ? 'format' : 'internal', error: e.message ?? String(err) });
+      },
     );
   });
 
@@ -118,3 +126,39 @@ export = function registerPeerLink(RED: RedAPI): void {
     res.status(200).json({ name: l.name, instanceId: l.instanceId, bootId: l.bootId, link: l.status(), duty: l.duty(), history: l.dutyHistory(), rttMaxMs: l.rttMaxMs(), now: Date.now() });
   });
 };
+
+/**
+ * The request envelope: already parsed when it came as application/json (Node-RED's body parser,
+ * limited by apiMaxLength), else read here (the link's own content type) up to the link's limit.
+ */
+function readEnvelope(req: Req): Promise<unknown> {
+  const parsed = req.body as { p?: unknown } | undefined;
+  if (parsed && typeof parsed === 'object' && typeof parsed.p === 'string') return Promise.resolve(parsed);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > MAX_PEER_REQUEST_BYTES) {
+        failed = true;
+        reject(Object.assign(new Error(`peer request larger than ${MAX_PEER_REQUEST_BYTES / 1048576} MB refused`), { status: 413 }));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', (err: Error) => {
+      if (!failed) reject(err);
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      try {
+        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : null);
+      } catch {
+        reject(Object.assign(new Error('the peer request is not JSON'), { status: 400 }));
+      }
+    });
+  });
+}

@@ -9,7 +9,6 @@ import type { NodeDef, RedAPI } from './common/node-red';
 import { registerAdminRoutes } from './common/admin';
 import { PairConfigError, type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
-import { serveModbusSyntax } from './common/modbus-syntax-script';
 
 /** A pair left without users keeps its connections this long: a redeploy of its only user is no reconnect. */
 const IDLE_LINGER_MS = 2000;
@@ -106,6 +105,4 @@ export = function registerRedundantPair(RED: RedAPI): void {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },
   });
   registerAdminRoutes(RED);
-  // The dialog's Modbus fields validate with the runtime's own rules (lib/modbus/syntax.ts).
-  serveModbusSyntax(RED);
 };

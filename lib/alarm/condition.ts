@@ -72,7 +72,7 @@ export class LimitCondition {
   input(value: unknown, good = true): void {
     if (!good) return;
     const v = typeof value === 'boolean' ? (value ? 1 : 0) : typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-    if (!Number.isFinite(v)) throw new Error(`alarm ${this.spec.key}: value ${JSON.stringify(value)} of ${this.spec.source} is not a number`);
+    if (!Number.isFinite(v)) throw new Error(`alarm ${this.spec.key}: value ${typeof value === 'number' ? String(value) : JSON.stringify(value)} of ${this.spec.source} is not a number`);
     this.lastValue = v;
     const want = this.active ? !this.clears(v) : this.raises(v);
     if (want === this.active) {

@@ -10,13 +10,16 @@
 // clocks say. Only transitions of this instance's own observation make facts, so a stale input
 // repeating "active" after the peer cleared the alarm does not raise it again and again.
 import { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../core/clock';
+import type { Clock } from '../core/clock';
 import { HybridClock, formatHlc, parseHlc } from '../core/hlc';
+import { type AlarmChangeKind, attributes, attributesDiffer, changeKinds } from './changes';
+import { AlarmOutbox } from './outbox';
+import { ShelfExpiry, shelveFact } from './shelving';
 import { AlarmRecord, factHash } from './state';
 import type { AlarmBatch, AlarmStore } from './store';
 import type { AckRequest, AlarmFact, AlarmObservation, AlarmView, OutboxEntry, ShelveFact, ShelveRequest } from './types';
 
-export type AlarmChangeKind = 'raised' | 'cleared' | 'acked' | 'commented' | 'shelved' | 'unshelved' | 'updated' | 'action';
+export type { AlarmChangeKind } from './changes';
 
 export interface AlarmChange {
   key: string;
@@ -55,14 +58,13 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
   /** This instance's own observation of each alarm (undefined: not seen since start). */
   private readonly local = new Map<string, boolean>();
   private readonly declared = new Set<string>();
-  private readonly outbox = new Map<string, OutboxEntry>();
+  private readonly outbox = new AlarmOutbox();
   private holding = false;
   private held: AlarmObservation[] = [];
   private writes: Promise<void> = Promise.resolve();
   private digestSum = 0;
   private factCount = 0;
-  private shelfTimer: TimerHandle | undefined;
-  private closed = false;
+  private readonly shelfExpiry: ShelfExpiry;
 
   constructor(options: AlarmEngineOptions) {
     super();
@@ -72,6 +74,7 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
     this.store = options.store;
     this.maxShelveMs = options.maxShelveMs ?? DEFAULT_MAX_SHELVE_MS;
     this.hlc = new HybridClock(options.instanceId, options.clock);
+    this.shelfExpiry = new ShelfExpiry(this.clock, () => this.records.values(), (rec, at) => this.emit('change', { key: rec.key, kinds: ['unshelved'], view: rec.view(at), origin: 'timer' }));
   }
 
   /** Loads the stored state; the clock resumes after the greatest stamp ever stored. */
@@ -89,12 +92,10 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
       this.digestSum = (this.digestSum + factHash(s.id)) >>> 0;
       if (s.id > newest) newest = s.id;
     }
-    for (const o of stored.outbox) {
-      this.outbox.set(o.id, o);
-      if (o.id > newest) newest = o.id;
-    }
+    const newestQueued = this.outbox.load(stored.outbox);
+    if (newestQueued > newest) newest = newestQueued;
     if (newest) this.hlc.restore(parseHlc(newest));
-    this.scheduleShelfExpiry();
+    this.shelfExpiry.reschedule();
   }
 
   // ---- what this instance observes ----
@@ -182,25 +183,8 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
   /** OPC UA Part 9 TimedShelve / OneShotShelve / Unshelve, with its rules and limits. */
   async shelve(req: ShelveRequest): Promise<AlarmView | undefined> {
     const rec = this.records.get(req.key);
-    if (!rec && !this.declared.has(req.key)) throw new Error(`no alarm ${req.key}`);
     const now = this.clock.now();
-    const shelf = rec?.shelfAt(now);
-    if (req.state === 'unshelved' && !shelf) throw new Error(`alarm ${req.key} is not shelved`);
-    if (req.state === 'timed') {
-      const d = req.durationMs;
-      if (d === undefined || !Number.isFinite(d) || d <= 0 || d > this.maxShelveMs) {
-        throw new Error(`shelving time must be more than 0 and at most ${Math.round(this.maxShelveMs / 60_000)} min (got ${d === undefined ? 'none' : `${Math.round(d / 1000)} s`})`);
-      }
-      if (shelf?.state === 'timed') throw new Error(`alarm ${req.key} is already shelved until ${new Date(shelf.until ?? 0).toISOString()}: unshelve it first`);
-    }
-    if (req.state === 'oneshot' && shelf?.state === 'oneshot') throw new Error(`alarm ${req.key} is already shelved (one-shot)`);
-    const stamp = this.stamp();
-    const s: ShelveFact = { id: stamp.id, key: req.key, at: stamp.at, state: req.state, ...(req.by ? { by: req.by } : {}), ...(req.comment ? { comment: req.comment } : {}) };
-    if (req.state === 'timed') s.durationMs = req.durationMs;
-    if (req.state === 'oneshot') {
-      const view = rec?.view(now);
-      s.untilSeq = view?.active ? view.seq : (rec?.seq ?? 0) + 1;
-    }
+    const s = shelveFact(rec, this.declared.has(req.key), req, now, this.maxShelveMs, () => this.stamp());
     await this.commitShelve(s);
     return this.view(req.key);
   }
@@ -258,11 +242,11 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
   // ---- the outbox ----
 
   pendingOutbox(): OutboxEntry[] {
-    return [...this.outbox.values()].sort((a, b) => a.queuedAt - b.queuedAt || (a.id < b.id ? -1 : 1));
+    return this.outbox.pending();
   }
 
   async delivered(ids: string[]): Promise<void> {
-    const gone = ids.filter((id) => this.outbox.delete(id));
+    const gone = this.outbox.remove(ids);
     if (gone.length) await this.write({ outboxRemove: gone });
   }
 
@@ -317,8 +301,7 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.clock.clearTimeout(this.shelfTimer);
+    this.shelfExpiry.close();
     await this.writes;
   }
 
@@ -373,7 +356,7 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
       if (r === 'superseded') batch.supersede!.push({ key: f.key, seq: f.seq });
       if (operator) {
         const entry: OutboxEntry = { id: f.id, fact: f, queuedAt: now };
-        this.outbox.set(f.id, entry);
+        this.outbox.add(entry);
         batch.outboxAdd!.push(entry);
       }
     }
@@ -391,7 +374,7 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
     if (old) this.digestSum = (this.digestSum - factHash(old.id)) >>> 0;
     this.digestSum = (this.digestSum + factHash(s.id)) >>> 0;
     const entry: OutboxEntry = { id: s.id, shelve: s, queuedAt: this.clock.now() };
-    this.outbox.set(s.id, entry);
+    this.outbox.add(entry);
     const written = this.write({ shelves: [s], outboxAdd: [entry] });
     this.announce(new Set([s.key]), before, 'local');
     this.emit('local', { facts: [], shelves: [s] });
@@ -412,61 +395,10 @@ export class AlarmEngine extends EventEmitter<AlarmEngineEvents> {
     let shelving = false;
     for (const key of keys) {
       const after = this.records.get(key)?.view(now);
-      const kinds = diff(before.get(key), after);
+      const kinds = changeKinds(before.get(key), after);
       if (kinds.includes('shelved') || kinds.includes('unshelved')) shelving = true;
       if (kinds.length) this.emit('change', { key, kinds, view: after, origin });
     }
-    if (shelving) this.scheduleShelfExpiry();
+    if (shelving) this.shelfExpiry.reschedule();
   }
-
-  /** Timed shelves end on their own: the alarm list must show it when they do. */
-  private scheduleShelfExpiry(): void {
-    this.clock.clearTimeout(this.shelfTimer);
-    this.shelfTimer = undefined;
-    if (this.closed) return;
-    const now = this.clock.now();
-    let next = Infinity;
-    for (const rec of this.records.values()) {
-      const shelf = rec.shelve?.state === 'timed' ? rec.shelfAt(now) : undefined;
-      if (shelf?.until !== undefined && shelf.until < next) next = shelf.until;
-    }
-    if (next === Infinity) return;
-    this.shelfTimer = this.clock.setTimeout(() => {
-      const at = this.clock.now();
-      for (const rec of this.records.values()) {
-        if (rec.shelve?.state !== 'timed') continue;
-        const until = parseHlc(rec.shelve.id).wall + (rec.shelve.durationMs ?? 0);
-        if (until <= at && until > now - 1) this.emit('change', { key: rec.key, kinds: ['unshelved'], view: rec.view(at), origin: 'timer' });
-      }
-      this.scheduleShelfExpiry();
-    }, Math.max(0, next - now));
-  }
-}
-
-function attributes(o: AlarmObservation): Partial<AlarmFact> {
-  const a: Partial<AlarmFact> = {};
-  if (o.severity !== undefined) a.severity = o.severity;
-  if (o.text !== undefined) a.text = o.text;
-  if (o.category !== undefined) a.category = o.category;
-  if (o.value !== undefined) a.value = o.value;
-  return a;
-}
-
-function attributesDiffer(v: AlarmView, o: AlarmObservation): boolean {
-  return (o.severity !== undefined && o.severity !== v.severity) || (o.text !== undefined && o.text !== v.text) || (o.category !== undefined && o.category !== v.category);
-}
-
-function diff(a: AlarmView | undefined, b: AlarmView | undefined): AlarmChangeKind[] {
-  const out: AlarmChangeKind[] = [];
-  if (!b) return out;
-  const newEpisode = !a || a.seq !== b.seq;
-  if (newEpisode || (!a.active && b.active)) out.push('raised');
-  if (!b.active && (newEpisode || a.active)) out.push('cleared');
-  if (b.acked && (newEpisode || !a.acked)) out.push('acked');
-  if (b.comments.length > (newEpisode ? 0 : a.comments.length)) out.push('commented');
-  const wasShelved = a ? a.shelved : 'unshelved';
-  if (b.shelved !== wasShelved) out.push(b.shelved === 'unshelved' ? 'unshelved' : 'shelved');
-  if (!newEpisode && (a.severity !== b.severity || a.text !== b.text || a.category !== b.category)) out.push('updated');
-  if ((b.onActionDone && (newEpisode || !a.onActionDone)) || (b.offActionDone && (newEpisode || !a.offActionDone))) out.push('action');
-  return out;
 }

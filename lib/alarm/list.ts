@@ -20,7 +20,7 @@ export interface AlarmRow {
   ackedBy: string;
   shelved: string;
   comments: number;
-  /** Label of a ui-table button column (key "ack"). */
+  /** Label of a ui-table button column (key "ack"): Ack, or ✓ once acknowledged (a button always shows; pressing it again changes nothing). */
   ack: string;
   /** A CSS colour by severity (ui-table "color" column). */
   color: string;
@@ -52,7 +52,7 @@ export function alarmRows(views: AlarmView[], filter: ListFilter = 'open'): Alar
     ackedBy: v.ackedBy ?? '',
     shelved: v.shelved === 'timed' && v.shelvedUntil ? `until ${formatLocalDateTime(v.shelvedUntil)}` : v.shelved === 'oneshot' ? 'one-shot' : '',
     comments: v.comments.length,
-    ack: v.acked ? '' : 'Ack',
+    ack: v.acked ? '✓' : 'Ack',
     color: severityColor(v.severity, v.active),
   }));
 }

@@ -21,6 +21,12 @@ export class AlarmRecord {
   seq = 0;
   private readonly facts = new Map<string, AlarmFact>();
   shelve?: ShelveFact;
+  /**
+   * The part of the view computed from the facts, kept until they change (null: to compute). Lists
+   * of 10 000 alarms are computed several times a second; the shelf part depends on the time and is
+   * added at each call.
+   */
+  private base: AlarmView | undefined | null = null;
 
   constructor(readonly key: string) {}
 
@@ -35,10 +41,12 @@ export class AlarmRecord {
       this.facts.clear();
       this.seq = f.seq;
       this.facts.set(f.id, f);
+      this.base = null;
       return 'superseded';
     }
     if (this.facts.has(f.id)) return 'duplicate';
     this.facts.set(f.id, f);
+    this.base = null;
     return 'added';
   }
 
@@ -63,8 +71,22 @@ export class AlarmRecord {
     return false;
   }
 
-  /** The state every instance holding these facts shows; undefined before the first raise. */
+  /** The state every instance holding these facts shows; undefined before the first raise. A fresh object each call. */
   view(now: number): AlarmView | undefined {
+    if (this.base === null) this.base = this.compute();
+    const base = this.base;
+    if (!base) return undefined;
+    const view: AlarmView = { ...base, acks: base.acks.map((a) => ({ ...a })), comments: base.comments.map((c) => ({ ...c })) };
+    const shelf = this.shelfAt(now, view.active);
+    if (shelf) {
+      view.shelved = shelf.state;
+      if (shelf.until !== undefined) view.shelvedUntil = shelf.until;
+      if (this.shelve?.by) view.shelvedBy = this.shelve.by;
+    }
+    return view;
+  }
+
+  private compute(): AlarmView | undefined {
     const sorted = [...this.facts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const raises = sorted.filter((f) => f.kind === 'raise');
     if (raises.length === 0) return undefined;
@@ -95,12 +117,6 @@ export class AlarmRecord {
       view.ackedAt = acks[0].at;
       view.ackedBy = acks[0].by ?? '';
       if (acks[0].comment) view.ackComment = acks[0].comment;
-    }
-    const shelf = this.shelfAt(now, active);
-    if (shelf) {
-      view.shelved = shelf.state;
-      if (shelf.until !== undefined) view.shelvedUntil = shelf.until;
-      if (this.shelve?.by) view.shelvedBy = this.shelve.by;
     }
     return view;
   }

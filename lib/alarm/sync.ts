@@ -216,18 +216,21 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
       this.inSync = false;
       this.lastError = err instanceof Error ? err.message : String(err);
       if (this.started) this.emit('event', { kind: 'alarm-sync-failed', severity: 'warning', reason: `alarm synchronisation with the peer failed: ${this.lastError}` });
-      if (this.link.status().state === 'up' && !this.stopped) {
-        // During the start-up wait, retried quickly (the peer may be starting too).
-        this.clock.clearTimeout(this.retryTimer);
-        this.retryTimer = this.clock.setTimeout(() => {
-          this.helloKicked = false;
-          this.kick();
-        }, this.started ? this.opts.retryMs : Math.min(this.opts.retryMs, 1000));
-      }
+      this.scheduleRetry();
       throw err;
     } finally {
       this.emitState();
     }
+  }
+
+  /** A failed session or push is tried again while the link is up (quickly during the start-up wait: the peer may be starting too). */
+  private scheduleRetry(): void {
+    if (this.link.status().state !== 'up' || this.stopped) return;
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.helloKicked = false;
+      this.kick();
+    }, this.started ? this.opts.retryMs : Math.min(this.opts.retryMs, 1000));
   }
 
   private async deliverOutbox(): Promise<number> {
@@ -317,8 +320,11 @@ export class AlarmSync extends EventEmitter<AlarmSyncEvents> {
       }
       this.emitState();
     } catch {
-      // Operator actions stay in the outbox; raises and clears come across with the next catch-up.
+      // Operator actions stay in the outbox; raises and clears come across with the next session:
+      // when the link comes up again, or, when it still looks up (a one-way cut, a peer restarting
+      // its flows), after the retry period.
       this.inSync = false;
+      this.scheduleRetry();
       this.emitState();
     }
   }

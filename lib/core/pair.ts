@@ -12,7 +12,10 @@ import type { HoldingCondition } from './conditions';
 import type { BrowseEntry, ChannelDriver, DataChange, ItemDescription, ItemError, ItemSpec, PingResult } from './driver';
 import { Merge } from './merge';
 import { type ModePolicy, policyFor, samplingQueueSize } from './policy';
+import { type ChannelSpec, type PairOptions, type ResolvedPairOptions, resolvePairOptions, validatePairOptions } from './pair-options';
+import { ColdLadder } from './cold-ladder';
 import { SafeEmitter } from './safe-emitter';
+import { StreamWatch } from './stream-watch';
 import { type ChannelView, type HealthClass, type SwitchKind, select } from './selector';
 import { classifyServiceLevel } from './service-level';
 import {
@@ -26,44 +29,11 @@ import {
   type Severity,
   type SwitchControl,
   PRIMARY,
-  SECONDARY,
   pinnedChannel,
 } from './types';
 
 export { errorText };
-
-export interface PairOptions {
-  /** Name (alias) used in events and status. */
-  name: string;
-  mode: ConnectionMode;
-  /** Warm mode: the standby's items sample into a queue flushed at failover (loses nothing). */
-  standbySampling?: boolean;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-  /** Return to a more preferred channel when it has been healthy for holdOffMs; false: stay. */
-  autoPromote: boolean;
-  holdOffMs: number;
-  /** Reconnect back-off: first retry after min, doubling to max. */
-  reconnectMinMs?: number;
-  reconnectMaxMs?: number;
-  /** Hot mode: changes of each standby kept for replay at failover. */
-  hotBufferSize?: number;
-  /** Hot mode: fail over when the active stream falls this far behind a standby's (ms); 0 disables. */
-  streamLagMs?: number;
-  /** Cold mode: how often more preferred idle channels are probed. */
-  probeIntervalMs?: number;
-  /** At start, a more preferred channel is waited for this long. Default 2000 ms. */
-  startupGraceMs?: number;
-  clock?: Clock;
-  /** Where the engine reports what it cannot put into an event (a listener that throws). */
-  log?: (text: string) => void;
-}
-
-/** One channel as the pair is built: its name and its driver. */
-export interface ChannelSpec {
-  name: string;
-  driver: ChannelDriver;
-}
+export { type ChannelSpec, type PairOptions, validatePairOptions } from './pair-options';
 
 export interface PairEvents {
   data: [DeliveredChange[]];
@@ -85,8 +55,6 @@ export class NoActiveServerError extends Error {
   }
 }
 
-const DEFAULT_RECONNECT_MIN = 500;
-const DEFAULT_RECONNECT_MAX = 10_000;
 /** Start-up failures are held back at least this long (servers deployed with the pair). */
 const STARTUP_QUIET_MIN_MS = 5000;
 /**
@@ -94,17 +62,18 @@ const STARTUP_QUIET_MIN_MS = 5000;
  * server that catches up after a stall of its own publishes them all, not just the last 20).
  */
 const REPORTING_QUEUE = 50;
-/** Shortest run of a stream before it is compared with another's (hot mode). */
-const STREAM_SETTLE_MIN_MS = 1000;
 
 export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHost {
   readonly name: string;
   readonly mode: ConnectionMode;
   readonly policy: ModePolicy;
-  private readonly opts: PairOptions & { reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; startupGraceMs: number };
+  private readonly opts: ResolvedPairOptions;
   private readonly clock: Clock;
   private readonly channels: Channel[];
   private readonly merge: Merge;
+  private readonly watch: StreamWatch;
+  /** Cold mode's connections and probes (undefined in warm and hot mode). */
+  private readonly cold?: ColdLadder;
   private active: number | null = null;
   private lastActive: number | null = null;
   private control: SwitchControl = 'auto';
@@ -129,17 +98,13 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   private activeSince?: number;
   private activeTime: number[];
   private lagReported = false;
-  private lagToleranceMs = Infinity;
   private conditionSwitchIntervalMs = 0;
   private lastConditionSwitchAt = -Infinity;
   private wakeTimer?: TimerHandle;
   private wakeAt?: number;
-  private probeTimer?: TimerHandle;
   private graceTimer?: TimerHandle;
   /** Runs while first connect failures and "all down" before any activation are held back. */
   private quietTimer?: TimerHandle;
-  /** Cold mode: the channel tried last while nothing is active (they are tried in turn). */
-  private lastTried = 0;
   private statusQueued = false;
   /** Per channel: the items it refuses now (at creation, or later: an illegal Modbus address at the first poll). */
   private refused: Array<Map<string, ItemError>>;
@@ -152,13 +117,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     this.mode = options.mode;
     this.policy = policyFor(options.mode, options.standbySampling);
     this.clock = options.clock ?? realClock;
-    this.opts = {
-      ...options,
-      reconnectMinMs: options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN,
-      reconnectMaxMs: options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX,
-      probeIntervalMs: options.probeIntervalMs ?? Math.max(options.pingIntervalMs, 2000),
-      startupGraceMs: options.startupGraceMs ?? 2000,
-    };
+    this.opts = resolvePairOptions(options);
     const channelOpts = { clock: this.clock, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, reconnectMinMs: this.opts.reconnectMinMs, reconnectMaxMs: this.opts.reconnectMaxMs };
     this.channels = specs.map((s, i) => new Channel(i, s.name, s.driver, channelOpts, this));
     this.activeTime = this.channels.map(() => 0);
@@ -170,7 +129,32 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       alignWindowMs: 5000,
       arrival: specs.map((s) => s.driver.capabilities.timestamps === 'arrival'),
     });
-    this.updateTolerances();
+    if (this.policy.connect === 'active') {
+      const pair = this;
+      this.cold = new ColdLadder(
+        {
+          channels: this.channels,
+          get running() {
+            return pair.running;
+          },
+          get active() {
+            return pair.active;
+          },
+          get pinned() {
+            return pair.pinned;
+          },
+          get pendingTarget() {
+            return pair.pendingSwitch?.to;
+          },
+          inStartupGrace: () => this.inStartupGrace(),
+          setChannelState: (ch, state, reason, keep) => this.setChannelState(ch, state, reason, keep),
+          reevaluate: () => this.reevaluate(),
+        },
+        { clock: this.clock, autoPromote: options.autoPromote, probeIntervalMs: this.opts.probeIntervalMs, pingTimeoutMs: options.pingTimeoutMs },
+      );
+    }
+    this.watch = new StreamWatch({ clock: this.clock, merge: this.merge, enabled: this.policy.streamLag, streamLagMs: options.streamLagMs, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs });
+    this.watch.update(this.items, this.channels);
   }
 
   // ================================================================ public API
@@ -186,12 +170,8 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       }, this.opts.startupGraceMs);
     }
     this.everStarted = true;
-    if (this.policy.connect === 'active') {
-      for (const ch of this.channels) if (ch.index !== this.preferredTarget()) this.setChannelState(ch, 'idle', 'standby (cold mode)');
-      this.channels[this.preferredTarget()].connect();
-    } else {
-      for (const ch of this.channels) ch.connect();
-    }
+    if (this.cold) this.cold.start();
+    else for (const ch of this.channels) ch.connect();
     this.emitStatus();
   }
 
@@ -443,7 +423,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   }
 
   itemsSynced(ch: Channel, refused: ItemError[]): void {
-    this.updateTolerances();
+    this.watch.update(this.items, this.channels);
     if (refused.length > 0) this.reportItemErrors(ch, refused);
     this.refreshState(ch);
     this.reevaluate();
@@ -502,7 +482,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     }
     if (this.bothBadReported && this.channels.some((c) => c.conditions.length === 0)) this.bothBadReported = false;
     this.applyConnections();
-    this.scheduleProbe();
+    this.cold?.scheduleProbe();
     this.checkBothDown();
     this.emitStatus();
   }
@@ -614,16 +594,8 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   /** Which channels are connected, and how their items are kept, as the mode's policy says. */
   private applyConnections(): void {
     if (!this.running) return;
-    const cold = this.policy.connect === 'active';
-    for (const ch of this.channels) {
-      if (cold) {
-        const wanted = ch.index === this.active || ch.index === this.pendingSwitch?.to || ch.index === this.pinned || (this.active === null && (ch.connected || ch.connecting));
-        if (!wanted && this.active !== null && (ch.connected || ch.reconnectPending)) this.releaseColdStandby(ch);
-        else if (wanted && !ch.connected && !ch.connecting && !ch.reconnectPending && !ch.probing && (ch.index === this.pinned || ch.index === this.pendingSwitch?.to)) ch.connect();
-      }
-      if (ch.connected) this.wantItemsOn(ch);
-    }
-    if (cold && this.active === null) this.coldTryNext();
+    if (this.cold) this.cold.apply();
+    for (const ch of this.channels) if (ch.connected) this.wantItemsOn(ch);
   }
 
   private wantItemsOn(ch: Channel): void {
@@ -633,13 +605,6 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     // a sampling standby's queue holds the longest outage the pair bridges.
     const queue = this.policy.standby === 'sampling' ? samplingQueueSize(this.opts.pingIntervalMs, this.opts.pingTimeoutMs, Number.isFinite(minSampling) ? minSampling : 1000) : REPORTING_QUEUE;
     ch.want(this.items, reporting ? 'reporting' : this.policy.standby, queue);
-  }
-
-  private releaseColdStandby(ch: Channel): void {
-    ch.cancelReconnect();
-    if (ch.connected) ch.close();
-    ch.probedHealthy = false;
-    this.setChannelState(ch, 'idle', 'standby (cold mode)');
   }
 
   /** A channel failed to connect or lost its connection: plan what comes next. */
@@ -653,65 +618,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       return;
     }
     // Cold: one connection at a time; the channels are tried in turn until one answers.
-    if (ch.index === this.preferredTarget() && this.inStartupGrace()) {
-      // Start-up: the preferred channel may just not be listening yet; keep trying it for a moment.
-      ch.scheduleReconnect();
-      return;
-    }
-    this.lastTried = ch.index;
-    this.reevaluate();
-  }
-
-  /** Cold mode with nothing active and nothing on its way: the next channel in turn is tried. */
-  private coldTryNext(): void {
-    if (this.channels.some((c) => c.connected || c.connecting || c.reconnectPending || c.probing)) return;
-    if (this.inStartupGrace()) {
-      this.channels[this.preferredTarget()].scheduleReconnect();
-      return;
-    }
-    const n = this.channels.length;
-    const next = this.pinned ?? (this.lastTried + 1) % n;
-    const ch = this.channels[next];
-    this.lastTried = next;
-    // Each gets a go at once the first time round, with back-off in later rounds.
-    if (ch.failures === 0) ch.connect();
-    else ch.scheduleReconnect();
-  }
-
-  private preferredTarget(): number {
-    return this.pinned ?? 0;
-  }
-
-  /** Cold mode: while a less preferred channel is active, the more preferred ones are probed. */
-  private scheduleProbe(): void {
-    if (!this.policy.probe || this.probeTimer || !this.opts.autoPromote || this.pinned !== null || this.active === null || this.active === 0) return;
-    this.probeTimer = this.clock.setTimeout(() => {
-      this.probeTimer = undefined;
-      void this.probeNow();
-    }, this.opts.probeIntervalMs);
-  }
-
-  private async probeNow(): Promise<void> {
-    const active = this.active;
-    if (!this.running || active === null) return;
-    const candidates = this.channels.filter((c) => c.index < active && !c.connected && !c.connecting && !c.probing);
-    await Promise.all(
-      candidates.map(async (ch) => {
-        const result = await ch.probe(this.opts.pingTimeoutMs + 5000);
-        if (!this.running || ch.connected || result.reason === 'busy') return;
-        const healthy = result.ok && (result.serviceLevel === undefined || classifyServiceLevel(result.serviceLevel) === 'healthy');
-        ch.serviceLevel = result.serviceLevel;
-        if (healthy) {
-          ch.probedHealthy = true;
-          ch.healthySince ??= this.clock.now();
-          this.setChannelState(ch, 'idle', 'reachable (probed), standby (cold mode)', true);
-        } else {
-          ch.probedHealthy = false;
-          this.setChannelState(ch, 'down', result.ok ? `ServiceLevel ${result.serviceLevel} (probed)` : result.reason);
-        }
-      }),
-    );
-    this.reevaluate();
+    this.cold?.afterLoss(ch);
   }
 
   // ================================================================ health
@@ -721,7 +628,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     if (!ch.connected || !ch.answered) return;
     const level = ch.serviceLevel;
     const cls = level === undefined ? 'healthy' : classifyServiceLevel(level);
-    const lag = this.lagOf(ch);
+    const lag = this.watch.lagOf(ch, this.channels);
     if (cls === 'unusable') this.setChannelState(ch, 'down', `ServiceLevel ${level} (${level === 0 ? 'maintenance' : 'no data'})`);
     else if (lag) this.setChannelState(ch, 'degraded', `stream ${Math.round(lag.ms)} ms behind the ${lag.name}`);
     else if (ch.conditions.length > 0) this.setChannelState(ch, 'degraded', ch.conditions.map((c) => c.reason).join('; '));
@@ -729,27 +636,10 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     else this.setChannelState(ch, 'healthy', level === undefined ? 'answering' : `answering, ServiceLevel ${level}`);
   }
 
-  /** Hot mode: how far a channel's stream is behind the most advanced other live one, when beyond the tolerance. */
-  private lagOf(ch: Channel): { ms: number; name: string } | undefined {
-    if (!this.policy.streamLag || !this.streamSettled(ch)) return undefined;
-    const others = this.channels.filter((o) => o !== ch && o.ready && o.state !== 'down' && this.streamSettled(o)).map((o) => o.index);
-    const { ms, behind } = this.merge.lag(ch.index, others);
-    return behind !== null && ms > this.lagToleranceMs ? { ms, name: this.channels[behind].name } : undefined;
-  }
-
-  /**
-   * A stream is compared only once it has run for a while with its current items: the first publish
-   * cycles after a connect or an item change start at arbitrary phases, and that gap is no stall.
-   */
-  private streamSettled(ch: Channel): boolean {
-    if (!ch.connected || ch.dataSince === undefined) return false;
-    return this.clock.now() - ch.dataSince >= Math.max(STREAM_SETTLE_MIN_MS, 2 * this.lagToleranceMs);
-  }
-
   private checkLag(): void {
     if (this.active === null) return;
     const active = this.channels[this.active];
-    const lag = this.lagOf(active);
+    const lag = this.watch.lagOf(active, this.channels);
     if (lag && !this.lagReported) {
       this.lagReported = true;
       this.emitEvent('stream-lag', 'warning', `the ${active.name}'s data is ${Math.round(lag.ms)} ms behind the ${lag.name}'s`, { server: active.name });
@@ -759,27 +649,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       this.lagReported = false;
     }
     // A former active that caught up is healthy again.
-    for (const ch of this.channels) if (ch !== active && ch.state === 'degraded' && ch.reason.startsWith('stream ') && !this.lagOf(ch)) this.refreshState(ch);
-  }
-
-  /** Tolerances follow what the servers granted, not what was asked. */
-  private updateTolerances(): void {
-    let minSampling = Infinity;
-    let maxSampling = 0;
-    let maxPublishing = 0;
-    for (const it of this.items) minSampling = Math.min(minSampling, it.samplingIntervalMs);
-    for (const ch of this.channels) {
-      for (const g of ch.granted.values()) {
-        minSampling = Math.min(minSampling, g.samplingIntervalMs);
-        maxSampling = Math.max(maxSampling, g.samplingIntervalMs);
-      }
-      maxPublishing = Math.max(maxPublishing, ch.publishingIntervalMs ?? 0);
-    }
-    if (this.opts.streamLagMs !== undefined) this.lagToleranceMs = this.opts.streamLagMs > 0 ? this.opts.streamLagMs : Infinity;
-    else this.lagToleranceMs = Number.isFinite(minSampling) ? Math.max(250, 5 * Math.max(minSampling, 50), 3 * maxPublishing) : Infinity;
-    const coarse = maxPublishing + maxSampling + 100;
-    this.merge.setCoarseWindow(coarse);
-    this.merge.setAlignWindow(Math.max(2000, 2 * (this.opts.pingIntervalMs + this.opts.pingTimeoutMs) + coarse));
+    for (const ch of this.channels) if (ch !== active && ch.state === 'degraded' && ch.reason.startsWith('stream ') && !this.watch.lagOf(ch, this.channels)) this.refreshState(ch);
   }
 
   // ================================================================ items
@@ -797,7 +667,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     this.items = [...byId.values()].map((it) => ({ ...it, key: this.merge.keyOf(it.id) }));
     this.fastestSampling = this.items.reduce((m, it) => Math.min(m, it.samplingIntervalMs), Infinity);
     for (const refused of this.refused) for (const id of removed) refused.delete(id);
-    this.updateTolerances();
+    this.watch.update(this.items, this.channels);
     for (const ch of this.channels) if (ch.connected) this.wantItemsOn(ch);
   }
 
@@ -904,9 +774,10 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   }
 
   private clearTimers(): void {
-    for (const t of [this.wakeTimer, this.probeTimer, this.graceTimer, this.quietTimer]) this.clock.clearTimeout(t);
-    this.wakeTimer = this.probeTimer = this.graceTimer = this.quietTimer = undefined;
+    for (const t of [this.wakeTimer, this.graceTimer, this.quietTimer]) this.clock.clearTimeout(t);
+    this.wakeTimer = this.graceTimer = this.quietTimer = undefined;
     this.wakeAt = undefined;
+    this.cold?.stop();
   }
 
   private emitEvent(kind: RedundancyEventKind, severity: Severity, reason: string, extra: Partial<Pick<RedundancyEvent, 'server' | 'from' | 'to' | 'durationMs' | 'detectMs'>> = {}): void {
@@ -925,31 +796,4 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       if (!this.stopped) this.emit('status', this.status());
     });
   }
-}
-
-export function validatePairOptions(o: PairOptions, channels?: ChannelSpec[]): void {
-  const problems: string[] = [];
-  if (!o.name) problems.push('a name is required');
-  if (!['cold', 'warm', 'hot'].includes(o.mode)) problems.push(`mode must be cold, warm or hot (got ${String(o.mode)})`);
-  const atLeast = (label: string, v: unknown, min: number) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) problems.push(`${label} must be a number ≥ ${min} ms (got ${String(v)})`);
-  };
-  atLeast('ping interval', o.pingIntervalMs, 50);
-  atLeast('ping timeout', o.pingTimeoutMs, 50);
-  atLeast('hold-off', o.holdOffMs, 0);
-  if (o.reconnectMinMs !== undefined) atLeast('reconnect minimum', o.reconnectMinMs, 10);
-  if (o.reconnectMaxMs !== undefined) atLeast('reconnect maximum', o.reconnectMaxMs, o.reconnectMinMs ?? 10);
-  if (channels) {
-    if (channels.length < 2) problems.push(`a pair needs at least 2 channels (got ${channels.length})`);
-    const names = channels.map((c) => c.name);
-    if (names[0] !== undefined && names[0] !== PRIMARY) problems.push(`channel 0 is named "${PRIMARY}" (got "${names[0]}")`);
-    if (names[1] !== undefined && names[1] !== SECONDARY) problems.push(`channel 1 is named "${SECONDARY}" (got "${names[1]}")`);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup !== undefined) problems.push(`two channels are named "${dup}"`);
-    if (o.standbySampling && o.mode === 'warm') {
-      const cannot = channels.find((c) => !c.driver.capabilities.sampling);
-      if (cannot) problems.push(`standby sampling needs servers that can sample without reporting; ${cannot.driver.endpoint} cannot (use hot mode)`);
-    }
-  }
-  if (problems.length) throw new Error(`invalid pair configuration: ${problems.join('; ')}`);
 }

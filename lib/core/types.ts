@@ -84,65 +84,8 @@ export type Severity = 'info' | 'warning' | 'error';
 /** A channel selector's channel, by its configured name. */
 export type ChannelName = string;
 
-export type RedundancyEventKind =
-  | 'connecting'
-  | 'connected'
-  | 'connect-failed'
-  | 'connection-lost'
-  | 'ping-timeout'
-  | 'degraded'
-  | 'restored'
-  | 'failover'
-  | 'promotion'
-  | 'switch-complete'
-  | 'manual-switch'
-  | 'both-down'
-  | 'both-bad'
-  | 'recovered'
-  | 'stream-lag'
-  | 'write-rejected'
-  | 'write-redirected'
-  | 'condition-fired'
-  | 'condition-cleared'
-  | 'item-error'
-  // peer link (two Node-RED instances): link state, duty hand-over, MQTT witness
-  | 'peer-up'
-  | 'peer-down'
-  | 'peer-refused'
-  | 'duty-taken'
-  | 'duty-released'
-  | 'witness-up'
-  | 'witness-down'
-  // channel-selector (Citect IO channels fed by messages); its switches use failover / promotion /
-  // manual-switch / switch-complete / recovered, its item quality degraded / restored.
-  | 'channel-down'
-  | 'channel-up'
-  | 'all-down'
-  | 'master-changed'
-  | 'write-held'
-  | 'write-released'
-  // alarm-sync (lib/alarm) and trend-backfill (lib/trend)
-  | 'alarm-caught-up'
-  | 'alarm-acks-delivered'
-  | 'alarm-sync-failed'
-  | 'alarm-actions-taken-over'
-  | 'backfill-started'
-  | 'backfill-progress'
-  | 'backfill-complete'
-  | 'backfill-deferred'
-  | 'trend-gap-both'
-  | 'store-error';
-
-export const EVENT_KINDS: readonly RedundancyEventKind[] = [
-  'connecting', 'connected', 'connect-failed', 'connection-lost', 'ping-timeout', 'degraded',
-  'restored', 'failover', 'promotion', 'switch-complete', 'manual-switch', 'both-down',
-  'both-bad', 'recovered', 'stream-lag', 'write-rejected', 'write-redirected', 'condition-fired',
-  'condition-cleared', 'item-error', 'channel-down', 'channel-up', 'all-down', 'master-changed', 'write-held',
-  'write-released',
-  'peer-up', 'peer-down', 'peer-refused', 'duty-taken', 'duty-released', 'witness-up', 'witness-down',
-  'alarm-caught-up', 'alarm-acks-delivered', 'alarm-sync-failed', 'alarm-actions-taken-over',
-  'backfill-started', 'backfill-progress', 'backfill-complete', 'backfill-deferred', 'trend-gap-both', 'store-error',
-];
+export { type RedundancyEventKind, EVENT_KINDS } from '../rules/events';
+import type { RedundancyEventKind } from '../rules/events';
 
 /** Every transition of a pair, with its reason. The diagnostics log stores exactly these. */
 export interface RedundancyEvent {

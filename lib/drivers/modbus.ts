@@ -41,7 +41,7 @@ import {
   parseModbusOptions,
   validateEndpoint,
   validateItem,
-} from '../modbus/syntax';
+} from '../rules/modbus';
 import { ModbusFailure, ModbusTransport } from '../modbus/transport';
 import { contribReadFields } from '../modbus/compat';
 

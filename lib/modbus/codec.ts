@@ -1,8 +1,8 @@
-// Register images to values and back, for every item type of lib/modbus/syntax.ts: byte and word
+// Register images to values and back, for every item type of lib/rules/modbus.ts: byte and word
 // order, scaling, bits in registers, strings, BCD, arrays. Pure (no I/O): the driver decodes what
 // a read returned and encodes what a write sends; the unit tests check known register images.
-import type { ModbusItem } from './syntax';
-import { TYPE_REGISTERS } from './syntax';
+import type { ModbusItem } from '../rules/modbus';
+import { TYPE_REGISTERS } from '../rules/modbus';
 
 /** A value that cannot be encoded or a register image that cannot be decoded; statusCode is an OPC UA status name. */
 export class CodecError extends Error {

@@ -6,7 +6,7 @@
 import type { DataChange } from '../core/driver';
 import { CodecError, encodeBits, encodeRegisters } from './codec';
 import { READ_FC } from './planner';
-import { type ModbusItem, parseEndpoint, parseItem } from './syntax';
+import { type ModbusItem, parseEndpoint, parseItem } from '../rules/modbus';
 
 export interface ContribReadFields {
   payload: unknown[];

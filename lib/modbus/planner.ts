@@ -4,7 +4,7 @@
 // addresses is bridged only up to maxGap (default 0: never read an address no item asked for, a
 // device may answer it with "illegal data address"), and never across a range known to be
 // unreadable. Pure: the driver re-plans when its item set changes or a merged read fails.
-import type { Area } from './syntax';
+import type { Area } from '../rules/modbus';
 
 /** Function code of a read of each table. */
 export const READ_FC: Record<Area, 1 | 2 | 3 | 4> = { coil: 1, discrete: 2, holding: 3, input: 4 };

@@ -8,7 +8,7 @@ import type { DataChange, ItemError, MonitoringState } from '../core/driver';
 import { CodecError, type ModbusValue, decodeBits, decodeRegisters, sameValue } from './codec';
 import { type PlanEntry, type ReadBlock, planReads, tableKey } from './planner';
 import { PRIORITY, type Priority } from './queue';
-import type { ModbusItem } from './syntax';
+import type { ModbusItem } from '../rules/modbus';
 import { ModbusFailure } from './transport';
 
 export interface PolledItem {

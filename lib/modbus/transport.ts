@@ -4,7 +4,7 @@
 // every request in time, and turns every failure into a ModbusFailure the driver can classify:
 // an exception answer (the device is alive), no answer, a garbled answer, or a closed link.
 import ModbusRTU from 'modbus-serial';
-import type { ModbusEndpoint } from './syntax';
+import type { ModbusEndpoint } from '../rules/modbus';
 
 export type FailureKind = 'exception' | 'timeout' | 'closed' | 'garbled';
 

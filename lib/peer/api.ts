@@ -13,6 +13,12 @@ export interface PeerLinkStatus {
   since: number;
   /** The other instance's stable id, once it has answered. */
   peerInstanceId?: string;
+  /**
+   * The peer's current run (a new id at each of its starts). A change while the link stays up (the
+   * peer restarted faster than the heartbeat timeout) comes as a `state` event with state `up`, like
+   * a link coming back: services catch up again.
+   */
+  peerBootId?: string;
 }
 
 /** Who holds the duty of a link (Citect's report server hot standby; only one instance at a time). */
@@ -31,7 +37,7 @@ export interface DutyStatus {
 export type PeerHandler = (body: unknown) => Promise<unknown> | unknown;
 
 export interface PeerRequestOptions {
-  /** Default: the link's request timeout. */
+  /** Default: 10 s, or the heartbeat timeout when longer. */
   timeoutMs?: number;
 }
 

@@ -14,7 +14,10 @@ import { instanceIdOf, monotonicClock } from './identity';
 import { PeerClient, errorText } from './transport';
 import { MqttWitness, type WitnessOptions } from './witness';
 
-export { PEER_PATH } from './transport';
+export { PEER_PATH, PEER_CONTENT_TYPE, MAX_PEER_REQUEST_BYTES } from './transport';
+
+/** A service request's default timeout: catch-up pages and backfill chunks take longer than a heartbeat. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export { instanceIdOf, monotonicClock, validatePeerUrl } from './identity';
 
 export interface PeerLinkOptions {
@@ -69,6 +72,8 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   private lastError = '';
   private refusedReason: string | undefined;
   private peerStopped = false;
+  /** The peer's boot id as its heartbeats last said (a change: it restarted). */
+  private peerBoot: string | undefined;
   private downSince: number | undefined;
   private timer: TimerHandle | undefined;
   private heartbeatInFlight = false;
@@ -165,7 +170,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   async request(service: string, body: unknown, options: PeerRequestOptions = {}): Promise<unknown> {
     if (this.closed) throw new Error(`peer link "${this.name}" is closed`);
     if (this.linkStatus.state === 'down' || this.linkStatus.state === 'refused') throw new Error(`peer link "${this.name}" is ${this.linkStatus.state}: ${this.linkStatus.reason}`);
-    const res = await this.client.call(`svc:${service}`, body, options.timeoutMs ?? this.options.heartbeatTimeoutMs);
+    const res = await this.client.call(`svc:${service}`, body, options.timeoutMs ?? Math.max(DEFAULT_REQUEST_TIMEOUT_MS, this.options.heartbeatTimeoutMs));
     if (!res.ok) throw new Error(res.error ?? `the peer refused the request for "${service}"`);
     return res.body;
   }
@@ -205,6 +210,13 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
       body: sealResponse(this.options.secret, { ...res, boot: this.bootId, instance: this.instanceId }, signature),
     });
     if (this.closing) return reply({ ok: false, code: 'closed', error: 'the link is stopping' }, 503);
+    if (req.from === this.instanceId) {
+      // Two instances with one id (a copied user dir), or a peer URL that leads back here: refused
+      // on both sides (the sender sees its own id in this answer), said plainly.
+      const reason = sameInstanceReason(this.instanceId, req.fromBoot === this.bootId, this.options.peerUrl);
+      this.noteRefused(reason);
+      return reply({ ok: false, code: 'identity', error: reason }, 409);
+    }
     try {
       switch (req.service) {
         case 'hello':
@@ -233,7 +245,8 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
         }
       }
     } catch (err) {
-      return reply({ ok: false, code: 'handler', error: errorText(err) });
+      // The handler's own message, unchanged: services put their reasons there.
+      return reply({ ok: false, code: 'handler', error: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -275,6 +288,7 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
   private verified(peerInstance: string, view?: PeerDutyView): void {
     this.client.peerInstanceId = peerInstance;
     this.refusedReason = undefined;
+    if (view?.boot) this.peerBoot = view.boot;
     if (view) {
       if (view.stopping === false) this.peerStopped = false;
       this.election.exchange(view);
@@ -312,10 +326,15 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
       reason = this.peerStopped ? 'the peer stopped (graceful shutdown or redeploy)' : `no answer from ${this.options.peerUrl}${this.lastError ? `: ${this.lastError}` : ''}`;
     }
     const prev = this.linkStatus;
-    if (state === prev.state && reason === prev.reason) return;
+    const peerBootId = state === 'up' ? this.peerBoot : prev.peerBootId;
+    const restarted = state === 'up' && prev.state === 'up' && !!prev.peerBootId && peerBootId !== prev.peerBootId;
+    if (state === prev.state && reason === prev.reason && !restarted) return;
     const changed = state !== prev.state;
-    this.linkStatus = { state, reason, since: changed ? Date.now() : prev.since, peerInstanceId: this.client.peerInstanceId };
+    this.linkStatus = { state, reason, since: changed || restarted ? Date.now() : prev.since, peerInstanceId: this.client.peerInstanceId, ...(peerBootId ? { peerBootId } : {}) };
     this.emit('state', this.status());
+    // The peer restarted within the heartbeat timeout: the link never looked down, but what the
+    // peer held in memory is gone. Reported, and the `up` event above makes services catch up.
+    if (restarted) this.publishEvent('peer-up', 'info', `peer link up: the peer restarted (new run ${peerBootId}) without the link going down`);
     if (!changed) return;
     if (state === 'up') {
       const downMs = this.downSince !== undefined ? Math.round(now - this.downSince) : undefined;
@@ -383,4 +402,10 @@ export class PeerLink extends EventEmitter implements PeerLinkApi {
       this.publishEvent('peer-refused', 'error', `could not keep the duty epoch in ${this.epochFile}: ${errorText(err)}`);
     }
   }
+}
+
+function sameInstanceReason(id: string, sameBoot: boolean, peerUrl: string): string {
+  return sameBoot
+    ? `the peer URL ${peerUrl} leads back to this instance: set it to the other instance's URL`
+    : `the peer has this instance's id ${id}: its user dir is a copy of this one's (redundancy-instance.json); delete that file in one of the two user dirs and restart that instance`;
 }

@@ -4,6 +4,13 @@
 import { type PeerRequest, type PeerResponse, PROTOCOL_VERSION, RefusedError, openResponse, sealRequest } from './auth';
 
 export const PEER_PATH = '/redundancy/peer';
+/**
+ * Requests are sent with this content type, not application/json: Node-RED's admin body parser
+ * (limited by its apiMaxLength setting, 5 MB by default) leaves them alone, and the peer-link route
+ * reads them itself up to MAX_PEER_REQUEST_BYTES (a catch-up page or a push may be several MB).
+ */
+export const PEER_CONTENT_TYPE = 'application/vnd.redundancy-peer+json';
+export const MAX_PEER_REQUEST_BYTES = 64 * 1024 * 1024;
 
 export interface PeerClientOptions {
   name: string;
@@ -37,7 +44,7 @@ export class PeerClient {
     const req: PeerRequest = { v: PROTOCOL_VERSION, link: this.options.name, from: this.options.instanceId, fromBoot: this.options.bootId, to: service === 'hello' ? '' : this.peerBoot, seq: ++this.seq, service, body };
     const env = sealRequest(this.options.secret(), req);
     const url = `${this.options.peerUrl.replace(/\/+$/, '')}${PEER_PATH}/${encodeURIComponent(this.options.name)}`;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(env), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': PEER_CONTENT_TYPE }, body: JSON.stringify(env), signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -50,7 +57,11 @@ export class PeerClient {
       throw new RefusedError(r.code ?? 'signature', `the peer refused this instance's request: ${r.error ?? 'signature'}`);
     }
     if (res.status === 404) throw new Error(`the peer has no link named "${this.options.name}" deployed (HTTP 404)`);
+    if (res.status === 413) throw new Error(`the request for ${service} is too large for the peer (HTTP 413: ${(parsed as PeerResponse).error ?? ''})`);
     const answer = openResponse(this.options.secret(), parsed, env.s);
+    if (answer.instance === this.options.instanceId) {
+      throw new RefusedError('identity', answer.error ?? `the peer answered with this instance's own id ${answer.instance}: its user dir is a copy of this one's (redundancy-instance.json), or the peer URL leads back here`);
+    }
     if (!answer.ok && answer.code === 'boot' && !retried) {
       this.peerBoot = '';
       return this.call(service, body, timeoutMs, true);

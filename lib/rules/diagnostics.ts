@@ -1,6 +1,6 @@
 // The diagnostics node's settings: the pair filter must name pairs that exist (a misspelt name
 // would silently show nothing), event kinds and severities known, templates usable. Pure.
-import { EVENT_KINDS } from '../core/types';
+import { EVENT_KINDS } from './events';
 import { checkInteger } from './numbers';
 import { checkTemplate } from './templates';
 import { listText, quote } from './text';

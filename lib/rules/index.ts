@@ -13,4 +13,4 @@ export * as templates from './templates';
 export * as diagnostics from './diagnostics';
 export * as simulator from './simulator';
 export * as labels from './labels';
-export * as modbus from '../modbus/syntax';
+export * as modbus from './modbus';

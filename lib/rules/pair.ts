@@ -5,7 +5,7 @@ import { checkInteger } from './numbers';
 import { checkChannelName, checkPairName, defaultChannelName } from './names';
 import { checkSecurity } from './opcua';
 import { protocolRules } from './protocols';
-import { parseModbusOptions } from '../modbus/syntax';
+import { parseModbusOptions } from './modbus';
 import { quote } from './text';
 
 export interface StandbyChannel {
@@ -67,7 +67,7 @@ function isOpcua(p: PairProps): boolean {
   return p.protocol === undefined || p.protocol === '' || p.protocol === 'opcua';
 }
 
-/** A Modbus option (modbus* properties) checked alone, only for a Modbus pair (lib/modbus/syntax.ts). */
+/** A Modbus option (modbus* properties) checked alone, only for a Modbus pair (lib/rules/modbus.ts). */
 function modbusOption(field: string): (value: unknown, p: PairProps) => string | undefined {
   return (v, p) => (p.protocol === 'modbus' ? parseModbusOptions({ [field]: v }).problems[0] : undefined);
 }

@@ -1,7 +1,7 @@
 // What the editor and the runtime check per protocol, without the protocol's library: the syntax
 // of an endpoint and of an item. A protocol joins with one entry here (its module must be pure too:
 // no Node builtins, no packages, so the editor bundle can carry it).
-import * as modbus from '../modbus/syntax';
+import * as modbus from './modbus';
 import { checkNodeId, checkOpcuaEndpoint } from './opcua';
 
 export interface ProtocolRules {
@@ -23,7 +23,7 @@ export interface ProtocolRules {
 
 export const PROTOCOLS: Record<string, ProtocolRules> = {
   opcua: { label: 'OPC UA', checkEndpoint: checkOpcuaEndpoint, checkItem: checkNodeId, browse: true, endpointExample: 'opc.tcp://host:4840/path', itemExample: 'ns=1;s=Tag' },
-  // The Modbus engineer's pure syntax module (lib/modbus/syntax.ts) joins with this one entry.
+  // The Modbus engineer's pure syntax module (lib/rules/modbus.ts) joins with this one entry.
   modbus: { label: 'Modbus', checkEndpoint: (v) => modbus.validateEndpoint(String(v ?? '')), checkItem: (v) => modbus.validateItem(String(v ?? '')), browse: false, endpointExample: 'modbus-tcp://host:502?unit=1', itemExample: 'HR0:float32', standbySampling: false },
 };
 

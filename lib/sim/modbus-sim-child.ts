@@ -1,5 +1,5 @@
-// Child-process entry of a Modbus simulator (crash tests, benchmarks): options come as JSON in
-// argv[2], commands arrive over IPC. The process exits when its parent goes away, never orphaned.
+// Child-process entry of a Modbus simulator (crash tests, benchmarks): see child-ipc.ts.
+import { serveSimulator } from './child-ipc';
 import { type ExceptionRule, ModbusSimulator, type ModbusSimulatorOptions, type SimSide } from './modbus-simulator';
 
 export type ModbusSimCommand =
@@ -16,73 +16,29 @@ export type ModbusSimCommand =
   | 'getWrites'
   | 'clearLog';
 
-interface Request {
-  id: number;
-  command: ModbusSimCommand;
-  arg?: unknown;
-}
+type Arg = Record<string, unknown> | undefined;
 
-async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as ModbusSimulatorOptions;
-  const sim = new ModbusSimulator(options);
-  await sim.start();
-  const send = (msg: unknown) => process.send?.(msg);
-  send({ ready: true, endpoints: sim.endpoints() });
-  process.on('message', async (req: Request) => {
-    try {
-      let result: unknown;
-      const arg = req.arg as Record<string, unknown> | undefined;
-      switch (req.command) {
-        case 'stop':
-          await sim.stop();
-          break;
-        case 'start':
-          await sim.start();
-          break;
-        case 'stall':
-          sim.stall(req.arg !== false);
-          break;
-        case 'setMaster':
-          sim.setMaster(req.arg !== false);
-          break;
-        case 'setException':
-          sim.setException((req.arg ?? undefined) as ExceptionRule | undefined);
-          break;
-        case 'setResponseDelay':
-          sim.setResponseDelay(Number(req.arg));
-          break;
-        case 'setSide':
-          sim.setSide(arg?.side as SimSide, arg?.up !== false);
-          break;
-        case 'freeze':
-          sim.freeze(req.arg !== false);
-          break;
-        case 'setRegisters':
-          sim.setRegisters(Number(arg?.address), arg?.values as number[]);
-          break;
-        case 'getRequests':
-          result = sim.requests;
-          break;
-        case 'getWrites':
-          result = sim.writes;
-          break;
-        case 'clearLog':
-          sim.clearLog();
-          break;
-        default:
-          throw new Error(`unknown simulator command ${String(req.command)}`);
-      }
-      send({ id: req.id, result });
-    } catch (err) {
-      send({ id: req.id, error: err instanceof Error ? err.message : String(err) });
-    }
-  });
-  process.on('disconnect', () => {
-    void sim.stop().finally(() => process.exit(0));
-  });
+if (require.main === module) {
+  serveSimulator<ModbusSimulator, ModbusSimCommand>(
+    async (options) => {
+      const sim = new ModbusSimulator(options as ModbusSimulatorOptions);
+      await sim.start();
+      return { sim, ready: { endpoints: sim.endpoints() } };
+    },
+    {
+      stop: (sim) => sim.stop(),
+      start: (sim) => sim.start(),
+      stall: (sim, arg) => sim.stall(arg !== false),
+      setMaster: (sim, arg) => sim.setMaster(arg !== false),
+      setException: (sim, arg) => sim.setException((arg ?? undefined) as ExceptionRule | undefined),
+      setResponseDelay: (sim, arg) => sim.setResponseDelay(Number(arg)),
+      setSide: (sim, arg) => sim.setSide((arg as Arg)?.side as SimSide, (arg as Arg)?.up !== false),
+      freeze: (sim, arg) => sim.freeze(arg !== false),
+      setRegisters: (sim, arg) => sim.setRegisters(Number((arg as Arg)?.address), (arg as Arg)?.values as number[]),
+      getRequests: (sim) => sim.requests,
+      getWrites: (sim) => sim.writes,
+      clearLog: (sim) => sim.clearLog(),
+    },
+    (sim) => sim.stop(),
+  );
 }
-
-main().catch((err) => {
-  process.send?.({ ready: false, error: err instanceof Error ? err.message : String(err) });
-  process.exit(1);
-});

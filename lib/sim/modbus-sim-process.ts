@@ -1,8 +1,9 @@
 // A Modbus simulator in its own process: a crash is a real SIGKILL (sockets reset by the kernel,
 // the serial side's pty end closed), and a benchmark's device does not share the CPU time of the
 // process being measured.
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { ChildSimulator } from './child-ipc';
 import type { ModbusSimCommand } from './modbus-sim-child';
 import type { ExceptionRule, ModbusSimulatorOptions, SimRequest, SimSide, SimWrite } from './modbus-simulator';
 
@@ -12,66 +13,17 @@ export interface SimEndpoints {
   serial?: string;
 }
 
-export class ModbusSimulatorProcess {
-  private seq = 0;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private exited: Promise<void>;
+export class ModbusSimulatorProcess extends ChildSimulator<ModbusSimCommand> {
+  readonly endpoints: SimEndpoints;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly endpoints: SimEndpoints,
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.on('message', (msg: { id?: number; result?: unknown; error?: string }) => {
-      if (msg.id === undefined) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(msg.error));
-      else p.resolve(msg.result);
-    });
-    child.once('exit', () => {
-      for (const p of this.pending.values()) p.reject(new Error('simulator process exited'));
-      this.pending.clear();
-    });
+  private constructor(child: ChildProcess, endpoints: SimEndpoints) {
+    super(child);
+    this.endpoints = endpoints;
   }
 
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  static spawn(options: ModbusSimulatorOptions, timeoutMs = 30_000): Promise<ModbusSimulatorProcess> {
-    const child = fork(join(__dirname, 'modbus-sim-child.js'), [JSON.stringify(options)], {
-      execPath: process.execPath,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`Modbus simulator process did not start within ${timeoutMs} ms`));
-      }, timeoutMs);
-      child.once('message', (msg: { ready?: boolean; endpoints?: SimEndpoints; error?: string }) => {
-        clearTimeout(timer);
-        if (msg.ready && msg.endpoints) resolve(new ModbusSimulatorProcess(child, msg.endpoints));
-        else {
-          child.kill('SIGKILL');
-          reject(new Error(`Modbus simulator process failed: ${msg.error ?? 'unknown error'}`));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`Modbus simulator process exited with code ${code}`));
-      });
-    });
-  }
-
-  call(command: ModbusSimCommand, arg?: unknown): Promise<unknown> {
-    if (!this.child.connected) return Promise.reject(new Error('simulator process is gone'));
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.child.send({ id, command, arg });
-    });
+  static async spawn(options: ModbusSimulatorOptions, timeoutMs = 30_000): Promise<ModbusSimulatorProcess> {
+    const { child, ready } = await ChildSimulator.fork<{ endpoints: SimEndpoints }>(join(__dirname, 'modbus-sim-child.js'), options, 'Modbus simulator', timeoutMs);
+    return new ModbusSimulatorProcess(child, ready.endpoints);
   }
 
   requests(): Promise<SimRequest[]> {
@@ -96,20 +48,8 @@ export class ModbusSimulatorProcess {
     return this.call('setSide', { side, up });
   }
 
-  /** A crash: the process dies without closing anything. Resolves when it has exited. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    await this.exited;
-  }
-
   /** Stops the device, then lets the process exit. */
-  async close(): Promise<void> {
-    if (this.child.connected) {
-      await this.call('stop').catch(() => undefined);
-      this.child.disconnect();
-    }
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return this.closeWith('stop');
   }
 }

@@ -1,11 +1,7 @@
 // The trend pair over the peer link: finds the intervals this instance is missing (no samples;
 // samples stored bad or n/a because IO was lost) and fills them from the peer's good samples, in
-// bounded chunks, yielding to the event loop between chunks. Service "trend-backfill/<group>":
-//   hello {v, periodMs}                       → {v, instance, periodMs}
-//   read  {v, tag, from, to, limit}           → {periodMs, first?, t, v, q, next?}
-//     the peer's samples of [from, to), at most `limit`: t delta-encoded (first absolute), values,
-//     qualities as one string ('g' good, 'b' bad, 'n' n/a); `next` (where to continue) when cut
-//     short; `first` = the peer's oldest sample of the tag (before it, nobody was trending).
+// bounded chunks, yielding to the event loop between chunks. Service "trend-backfill/<group>"; its
+// requests and answers (hello, read) are in lib/trend/protocol.ts.
 // What the peer cannot fill is never invented: where it has no good sample either (after its
 // first), the interval is remembered as missing on both, re-checked `bothRetries` times (a peer
 // whose clock is behind may simply not have sampled it yet), then reported. What fails because
@@ -15,12 +11,10 @@ import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../core/clock';
 import type { PeerLinkApi, PeerLinkStatus } from '../peer/api';
 import { alignDown, alignUp, formatRange, gridPoints, holesFromGood, intersect, subtract, union } from './intervals';
-import type { TimeRange, TrendGap, TrendSample, TrendStore } from './types';
+import { MAX_READ, TREND_BACKFILL_VERSION, answerRead, checkRequest, decodeSamples } from './protocol';
+import type { TimeRange, TrendGap, TrendStore } from './types';
 
-export const TREND_BACKFILL_VERSION = 1;
-const Q_CHAR: Record<TrendSample['quality'], string> = { good: 'g', bad: 'b', na: 'n' };
-const CHAR_Q: Record<string, TrendSample['quality']> = { g: 'good', b: 'bad', n: 'na' };
-const MAX_READ = 20_000;
+export { TREND_BACKFILL_VERSION, decodeSamples, encodeSamples } from './protocol';
 /** Rows per write transaction of a backfill. */
 const FILL_SLICE = 1000;
 
@@ -183,9 +177,7 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
   // ---- serving the peer ----
 
   private async handle(body: unknown): Promise<unknown> {
-    const b = body as Record<string, unknown> | null;
-    if (!b || typeof b !== 'object' || typeof b.op !== 'string') throw new Error('malformed trend-backfill request: no op');
-    if (b.v !== TREND_BACKFILL_VERSION) throw new Error(`trend-backfill protocol version ${String(b.v)} is not ${TREND_BACKFILL_VERSION}: update both instances to the same package version`);
+    const b = checkRequest(body);
     if (b.op === 'hello') {
       // The peer's service is up: if our last pass could not reach it, try again now.
       // Once per retry period: two instances failing after hello must not bounce passes.
@@ -195,19 +187,7 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
       }
       return { v: TREND_BACKFILL_VERSION, instance: this.link.instanceId, periodMs: this.o.periodMs };
     }
-    if (b.op !== 'read') throw new Error(`unknown trend-backfill op ${b.op}`);
-    const { tag, from, to, limit } = b as { tag: unknown; from: unknown; to: unknown; limit: unknown };
-    if (typeof tag !== 'string' || !tag) throw new Error('malformed trend-backfill read: no tag');
-    if (typeof from !== 'number' || typeof to !== 'number' || !Number.isFinite(from) || !Number.isFinite(to) || to < from) throw new Error('malformed trend-backfill read: from and to must be times (ms), from ≤ to');
-    if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_READ) throw new Error(`malformed trend-backfill read: limit must be 1..${MAX_READ}`);
-    const rows = await this.store.readSamples(this.o.group, tag, from, to, limit as number);
-    const bounds = await this.store.sampleBounds(this.o.group, tag);
-    return {
-      periodMs: this.o.periodMs,
-      ...(bounds ? { first: bounds.first } : {}),
-      ...encodeSamples(rows),
-      ...(rows.length === limit ? { next: rows[rows.length - 1].t + 1 } : {}),
-    };
+    return answerRead(this.store, this.o.group, this.o.periodMs, b);
   }
 
   // ---- passes ----
@@ -388,33 +368,6 @@ export class TrendBackfill extends EventEmitter<BackfillEvents> {
   private emitState(): void {
     this.emit('state', this.state());
   }
-}
-
-/** Samples as the wire carries them: times delta-encoded, qualities one character each. */
-export function encodeSamples(rows: TrendSample[]): { t: number[]; v: Array<number | null>; q: string } {
-  const t: number[] = [];
-  let prev = 0;
-  for (const r of rows) {
-    t.push(r.t - prev);
-    prev = r.t;
-  }
-  return { t, v: rows.map((r) => r.value), q: rows.map((r) => Q_CHAR[r.quality]).join('') };
-}
-
-export function decodeSamples(tag: string, res: Record<string, unknown> | null): TrendSample[] {
-  if (!res || typeof res !== 'object' || !Array.isArray(res.t) || !Array.isArray(res.v) || typeof res.q !== 'string' || res.t.length !== res.v.length || res.q.length !== res.t.length) {
-    throw new Error('malformed trend-backfill answer: t, v and q must be lists of the same length');
-  }
-  const out: TrendSample[] = [];
-  let t = 0;
-  for (let i = 0; i < res.t.length; i++) {
-    t += Number(res.t[i]);
-    const quality = CHAR_Q[res.q[i]];
-    const v = res.v[i];
-    if (!Number.isFinite(t) || !quality || (v !== null && typeof v !== 'number')) throw new Error(`malformed trend-backfill answer: sample ${i}`);
-    out.push({ tag, t, value: v as number | null, quality, origin: 'local' });
-  }
-  return out;
 }
 
 function yieldToLoop(): Promise<void> {

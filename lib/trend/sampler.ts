@@ -52,7 +52,7 @@ export class TrendSampler {
       if (this.tags.size >= (this.opts.maxTags ?? 10_000)) throw new Error(`too many tags (${this.tags.size}): ${tag} refused`);
     }
     const v = toNumber(value);
-    if (v === undefined) throw new Error(`value ${JSON.stringify(value)} of ${tag} is not a number (nor a boolean, nor null for no value)`);
+    if (v === undefined) throw new Error(`value ${shown(value)} of ${tag} is not a number (nor a boolean, nor null for no value)`);
     this.tags.set(tag, { value: v, good: good && v !== null, at: this.opts.clock.now() });
   }
 
@@ -122,4 +122,9 @@ export function toNumber(value: unknown): number | null | undefined {
     return Number.isFinite(n) ? n : undefined;
   }
   return undefined;
+}
+
+/** A refused value as the error shows it: NaN and Infinity by name (JSON would say null). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }

@@ -1,12 +1,8 @@
 // The peer-link config node's contract with the two-instance services (alarm-sync, trend-backfill,
 // duty, standby write): it exposes `link` (lib/peer/api.ts) once usable, or `configError`.
 import type { PeerLinkApi } from '../../lib/peer/api';
-import type { Node, RedAPI } from './node-red';
-
-export interface PeerLinkNode extends Node {
-  link?: PeerLinkApi;
-  configError?: string;
-}
+import type { RedAPI } from './node-red';
+import type { PeerLinkNode } from './peer-config';
 
 /** How long a service waits for its peer-link config node to provide the link. */
 export const LINK_WAIT_MS = 10_000;

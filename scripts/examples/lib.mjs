@@ -145,3 +145,42 @@ export function diagnostics(z, x, y, name, pairs, wires, extra = {}) {
     rateLimit: 10, rateWindow: 60000, listSize: 20, x, y, wires: [wires, [], []], ...extra,
   };
 }
+
+/**
+ * Dashboard 2.0 building blocks for one page (examples 9 and 10): base, theme, page, and widget
+ * builders bound to tab `t`. `nodes()` lists the config nodes (base, theme, page, groups).
+ */
+export function dashboardKit(t, { name, path, icon }) {
+  const base = { id: id('uib'), type: 'ui-base', name, path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true, notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false };
+  const theme = { id: id('uith'), type: 'ui-theme', name, colors: { surface: '#1f4e79', primary: '#0d74ce', bgPage: '#f4f6f8', groupBg: '#ffffff', groupOutline: '#d9d9e0' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '6px', widgetGap: '12px' } };
+  const page = { id: id('uip'), type: 'ui-page', name, ui: base.id, path, icon, layout: 'grid', theme: theme.id, breakpoints: [{ name: 'Default', px: 0, cols: 3 }, { name: 'Tablet', px: 576, cols: 6 }, { name: 'Small Desktop', px: 768, cols: 9 }, { name: 'Desktop', px: 1024, cols: 12 }], order: 1, className: '', visible: 'true', disabled: 'false' };
+  const groups = [];
+  const group = (gname, width, order) => {
+    const g = { id: id('uig'), type: 'ui-group', name: gname, page: page.id, width, height: 1, order, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' };
+    groups.push(g);
+    return g;
+  };
+  const text = (g, x, y, label, order, extra = {}) => ({ id: id('uit'), type: 'ui-text', z: t.id, group: g.id, order, width: 0, height: 0, name: label, label, format: '{{msg.payload}}', layout: 'row-spread', style: false, font: 'Helvetica', fontSize: 16, color: '#717171', wrapText: true, className: '', value: 'payload', valueType: 'msg', x, y, wires: [], ...extra });
+  const button = (g, x, y, label, order, wire, { topic = '', payload = '', payloadType = 'str', color = '' } = {}) => ({
+    id: id('uibt'), type: 'ui-button', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, emulateClick: false, tooltip: '', color: '', bgcolor: color, className: '', icon: '', iconPosition: 'left',
+    payload, payloadType, topic, topicType: 'str', buttonColor: color, textColor: '', iconColor: '', enableClick: true, enablePointerdown: false, pointerdownPayload: '', pointerdownPayloadType: 'str', enablePointerup: false, pointerupPayload: '', pointerupPayloadType: 'str', x, y, wires: [[wire]],
+  });
+  const col = (key, label, type = 'text') => ({ title: label, key, keyType: 'key', type, width: '', align: 'start' });
+  const table = (g, x, y, label, order, columns, wires = [], extra = {}) => ({ id: id('uitb'), type: 'ui-table', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, maxrows: 12, passthru: false, autocols: false, showSearch: false, deselect: true, selectionType: 'none', columns, mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', className: '', x, y, wires: [wires], ...extra });
+  /** A line chart of [{x, y, series}] points (msg.payload, action replace): one line per series, null y breaks a line. */
+  const chart = (g, x, y, label, order, colors) => ({
+    id: id('uic'), type: 'ui-chart', z: t.id, group: g.id, name: label, label, order, chartType: 'line', category: 'series', categoryType: 'property', xAxisLabel: '', xAxisProperty: 'x', xAxisPropertyType: 'property', xAxisType: 'time', xAxisFormat: '', xAxisFormatType: 'auto', xmin: '', xmax: '',
+    yAxisLabel: '', yAxisProperty: 'y', yAxisPropertyType: 'property', ymin: '', ymax: '', bins: 10, action: 'replace', stackSeries: false, pointShape: 'false', pointRadius: 4, showLegend: true, removeOlder: '1', removeOlderUnit: '3600', removeOlderPoints: '',
+    colors: [...colors, '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5', '#8C564B'].slice(0, 9), textColor: ['#666666'], textColorDefault: true, gridColor: ['#e5e5e5'], gridColorDefault: true, width: 12, height: 5, className: '', interpolation: 'linear', x, y, wires: [[]],
+  });
+  return { base, theme, page, group, text, button, col, table, chart, nodes: () => [base, theme, page, ...groups] };
+}
+
+/** A peer-link config node as examples 9-11 ship it: the second instance's URL, no secret (credentials cannot ship). */
+export function peerLink(name, overrides = {}) {
+  return {
+    id: id('link'), type: 'peer-link', name, peerUrl: 'http://127.0.0.1:1881', heartbeatInterval: 1000, heartbeatTimeout: 3000,
+    preferred: 'primary', handback: 'return', holdOff: 10000, witness: false, witnessUrl: 'mqtt://127.0.0.1:1883', witnessPrefix: 'redundancy', witnessKeepalive: 5,
+    ...overrides,
+  };
+}

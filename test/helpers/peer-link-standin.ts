@@ -1,7 +1,9 @@
-// A stand-in `peer-link` config node for runtime tests of alarm-sync and trend-backfill until the
-// real one (issue 10) is merged: it exposes `link` from a fake network (test/helpers/fake-peer-link.ts)
-// chosen by the node's `net` and `side` properties, exactly the contract nodes/common/peer-link.ts
-// expects. The real peer-link node replaces it in the phase 2 integration tests.
+// A stand-in `peer-link` config node for single-runtime tests of alarm-sync and trend-backfill: one
+// Node-RED runtime cannot hold both ends of a real link (a link name is deployed once per instance),
+// so test/integration/alarm-trend-nodes.test.ts runs two "instances" in one runtime over this. It
+// exposes `link` from a fake network (test/helpers/fake-peer-link.ts) chosen by the node's `net` and
+// `side` properties, exactly the contract nodes/common/peer-link.ts expects. The real peer-link node
+// between two Node-RED processes: test/integration/alarm-trend-pair.test.ts.
 import { type FakeNetwork, type Side } from './fake-peer-link';
 
 export const standinNetworks = new Map<string, FakeNetwork>();

@@ -1,6 +1,6 @@
 // alarm-sync, trend-backfill and redundancy-store in the real Node-RED runtime, two "instances" in
-// one runtime joined by a stand-in peer-link config node over the fake network (the two-process
-// tests with the real peer link come with it): messages in, list/action/query messages out,
+// one runtime joined by a stand-in peer-link config node over the fake network (the real link
+// between two Node-RED processes: alarm-trend-pair.test.ts): messages in, list/action/query messages out,
 // the Dashboard ui-table ack button, duty-bound actions, diagnostics events, bad input and bad
 // configuration reported with the reason, a redeploy that releases everything.
 import assert from 'node:assert/strict';
@@ -101,7 +101,8 @@ describe('alarm-sync and trend-backfill nodes (real runtime, stand-in peer link)
     assert.deepEqual([actB[0].topic, actB[0].payload, actB[0].epoch], ['TT1.HI', 'off', 2]);
     assert.equal(actA.length, 2);
     assert.ok(events.some((e) => e.pair === 'plant' && e.kind === 'alarm-caught-up'), JSON.stringify(events));
-    assert.match(lastStatus('al-b')?.text ?? '', /duty/);
+    // The status dot is refreshed at most every 250 ms.
+    await waitFor(() => /duty/.test(lastStatus('al-b')?.text ?? ''), 2000, 'B\'s status naming the duty', () => lastStatus('al-b'));
   });
 
   it('alarm-sync: bad input refused with the reason; bad configuration red status; no peer link said plainly', async function () {

@@ -10,7 +10,7 @@ import { driverFactory } from '../../lib/drivers';
 import { ModbusDriver } from '../../lib/drivers/modbus';
 import { ModbusSimulatorProcess } from '../../lib/sim/modbus-sim-process';
 import { ModbusSimulator, type ModbusSimulatorOptions } from '../../lib/sim/modbus-simulator';
-import { parseModbusOptions } from '../../lib/modbus/syntax';
+import { parseModbusOptions } from '../../lib/rules/modbus';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { freePort } from '../helpers/ports';
 import { type PtyPair, ptyPair, requireSocat } from '../helpers/socat';

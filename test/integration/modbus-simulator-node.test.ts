@@ -3,7 +3,7 @@
 // gives a red status while the flow deploys, and a redeploy releases its ports.
 import assert from 'node:assert/strict';
 import { ModbusDriver } from '../../lib/drivers/modbus';
-import { parseModbusOptions } from '../../lib/modbus/syntax';
+import { parseModbusOptions } from '../../lib/rules/modbus';
 import { helper, loadFlow, loggedErrors, startServer, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
 

@@ -54,7 +54,7 @@ describe('alarm-sync input messages', function () {
     assert.deepEqual(alarmRows(views).map((r) => r.key), ['high', 'low', 'clearedUnacked', 'ackedActive']);
     assert.deepEqual(alarmRows(views, 'shelved').map((r) => r.key), ['shelved']);
     assert.equal(alarmRows(views, 'all').length, 6);
-    assert.deepEqual([alarmRows(views)[0].ack, alarmRows(views)[3].ack, alarmRows(views)[2].color], ['Ack', '', '#9e9e9e']);
+    assert.deepEqual([alarmRows(views)[0].ack, alarmRows(views)[3].ack, alarmRows(views)[2].color], ['Ack', '✓', '#9e9e9e']);
   });
 });
 

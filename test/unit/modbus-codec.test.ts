@@ -2,7 +2,7 @@
 // every byte/word order, decoded, then encoded back to the same image.
 import assert from 'node:assert/strict';
 import { CodecError, applyScale, bitMasks, decodeBits, decodeRegisters, encodeBits, encodeRegisters, sameValue, setRegisterBit } from '../../lib/modbus/codec';
-import { type ModbusItem, parseItem } from '../../lib/modbus/syntax';
+import { type ModbusItem, parseItem } from '../../lib/rules/modbus';
 
 function item(text: string): ModbusItem {
   const r = parseItem(text);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../lib/core/clock';
 import { type PlanEntry, planReads } from '../../lib/modbus/planner';
 import { PRIORITY, RequestQueue } from '../../lib/modbus/queue';
-import { parseItem } from '../../lib/modbus/syntax';
+import { parseItem } from '../../lib/rules/modbus';
 
 function entries(...texts: string[]): PlanEntry[] {
   return texts.map((t) => {

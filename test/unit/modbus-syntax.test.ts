@@ -10,7 +10,7 @@ import {
   parseItem,
   parseModbusOptions,
   validateItem,
-} from '../../lib/modbus/syntax';
+} from '../../lib/rules/modbus';
 
 function item(text: string): ModbusItem {
   const r = parseItem(text);
@@ -203,19 +203,5 @@ describe('Modbus pair options', function () {
     assert.equal(bad.problems.length, 6, bad.problems.join('\n'));
     assert.match(bad.problems.join('\n'), /ping item: "HR0:foo": unknown data type/);
     assert.match(bad.problems.join('\n'), /registers per read must be an integer 1..125 \(got 200\)/);
-  });
-});
-
-describe('Modbus syntax in the editor', function () {
-  it('runs as a browser script without require, Buffer or any Node global, with the runtime messages', async function () {
-    const { runInNewContext } = await import('node:vm');
-    const { modbusSyntaxScript, MODBUS_SYNTAX_GLOBAL } = await import('../../nodes/common/modbus-syntax-script');
-    const window: Record<string, unknown> = {};
-    runInNewContext(modbusSyntaxScript(), { window });
-    const api = window[MODBUS_SYNTAX_GLOBAL] as { validateItem(t: string): string | undefined; parseEndpoint(t: string): { ok: boolean }; formatItem(i: unknown): string; parseItem(t: string): { ok: true; value: unknown } };
-    assert.equal(api.validateItem('HR0:float32:CDAB*0.1'), undefined);
-    assert.equal(api.validateItem('HR0:float33'), validateItem('HR0:float33'));
-    assert.equal(api.parseEndpoint('modbus-rtu:/dev/ttyUSB0?baud=19200').ok, true);
-    assert.equal(api.formatItem(api.parseItem('40001').value), 'HR0');
   });
 });
