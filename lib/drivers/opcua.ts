@@ -86,6 +86,15 @@ const SERVICE_LEVEL = 'i=2267';
 /** The client handle of the ServerState item (items count from FIRST_HANDLE). */
 const SERVER_STATE_HANDLE = 1;
 const FIRST_HANDLE = 100;
+/**
+ * The publishing interval asked for when an item wants every change (sampling 0): the smallest
+ * there is, so the server revises it to the fastest it grants (node-opcua: 50 ms; others less).
+ * A change then waits for the server's next publish at most that long. (0 cannot be asked for:
+ * node-opcua's client turns a requested 0 into 100.)
+ */
+const FASTEST_PUBLISHING_MS = 1;
+/** A subscription is created publishing no faster than this (see ensureSubscription). */
+const CREATE_PUBLISHING_MS = 50;
 
 /** The shared rule (lib/rules/opcua): IPv6 in brackets, ports 1–65535, a message that explains. */
 export function validateEndpointUrl(url: string): string | undefined {
@@ -182,12 +191,27 @@ interface Monitored {
   serverId: number;
 }
 
+/**
+ * The publishing interval a subscription of these items asks for: its fastest item's sampling
+ * interval (a sampled change waits for the next publish at most one sampling interval), the
+ * fastest the server grants when an item wants every change (sampling 0); undefined: no item.
+ */
+export function wantedPublishing(monitored: Iterable<{ spec: ItemSpec }>, more: ItemSpec[] = []): number | undefined {
+  let fastest = Infinity;
+  for (const m of monitored) fastest = Math.min(fastest, m.spec.samplingIntervalMs);
+  for (const it of more) fastest = Math.min(fastest, it.samplingIntervalMs);
+  if (Number.isNaN(fastest) || fastest === Infinity) return undefined;
+  return Math.max(FASTEST_PUBLISHING_MS, fastest);
+}
+
 /** One connection: client, session, subscription and the monitored items on it. */
 interface Connection {
   client: OPCUAClient;
   session: ClientSession;
   subscription?: ClientSubscription;
   publishingIntervalMs: number;
+  /** The publishing interval last asked for (the server may have revised it: publishingIntervalMs). */
+  requestedPublishingMs?: number;
   /** Monitored items by id. */
   items: Map<string, Monitored>;
   /** Item id and the engine's key, by client handle. */
@@ -346,8 +370,7 @@ export class OpcuaDriver implements ChannelDriver {
     const conn = this.requireConnection();
     const errors: ItemError[] = [];
     const granted: GrantedItem[] = [];
-    const fastest = items.reduce((m, it) => Math.min(m, it.samplingIntervalMs || 50), Infinity);
-    await this.ensureSubscription(conn, Number.isFinite(fastest) ? Math.max(50, fastest) : 1000);
+    await this.ensureSubscription(conn, wantedPublishing(conn.items.values(), items) ?? 1000);
     const subscription = conn.subscription as ClientSubscription;
     const valid: ItemSpec[] = [];
     for (const it of items) {
@@ -403,8 +426,8 @@ export class OpcuaDriver implements ChannelDriver {
       check(response.responseHeader.serviceResult, 'DeleteMonitoredItems');
     }
     // The subscription runs as fast as its fastest item: slower once the fast ones are gone.
-    const fastest = [...conn.items.values()].reduce((m, it) => Math.min(m, it.spec.samplingIntervalMs || 50), Infinity);
-    if (Number.isFinite(fastest)) await this.ensureSubscription(conn, Math.max(50, fastest));
+    const wanted = wantedPublishing(conn.items.values());
+    if (wanted !== undefined) await this.ensureSubscription(conn, wanted);
   }
 
   async setMonitoring(state: MonitoringState, queueSize = 1): Promise<void> {
@@ -435,31 +458,31 @@ export class OpcuaDriver implements ChannelDriver {
     );
   }
 
-  /** A subscription publishing at `publishingMs` (created, or modified in place: no item is lost). */
+  /**
+   * A subscription publishing at `publishingMs` (created, or modified in place: no item is lost).
+   * The keep-alive and lifetime counts follow the interval the server granted: asked for 1 ms and
+   * granted 50, counts made for 1 ms would space keep-alives 50 times too far apart. A subscription
+   * is created at CREATE_PUBLISHING_MS at the fastest and made faster by a modification: node-opcua's
+   * client checks the granted interval × keep-alive count against the session timeout on creation
+   * and throws from inside its callback (the creation never settles) when they do not fit.
+   */
   private async ensureSubscription(conn: Connection, publishingMs: number): Promise<void> {
     if (conn.subscription) {
-      if (publishingMs === conn.publishingIntervalMs) return;
-      const response = await raw(conn.session).modifySubscription({
-        subscriptionId: conn.subscription.subscriptionId,
-        requestedPublishingInterval: publishingMs,
-        requestedMaxKeepAliveCount: this.keepAliveCount(publishingMs),
-        requestedLifetimeCount: this.lifetimeCount(publishingMs),
-        maxNotificationsPerPublish: 0,
-        priority: 10,
-      });
-      check(response.responseHeader.serviceResult, 'ModifySubscription');
-      conn.publishingIntervalMs = response.revisedPublishingInterval;
+      if (publishingMs === conn.requestedPublishingMs) return;
+      await this.modifySubscription(conn, publishingMs);
       return;
     }
+    const first = Math.max(CREATE_PUBLISHING_MS, publishingMs);
     const subscription = await conn.session.createSubscription2({
-      requestedPublishingInterval: publishingMs,
-      requestedMaxKeepAliveCount: this.keepAliveCount(publishingMs),
-      requestedLifetimeCount: this.lifetimeCount(publishingMs),
+      requestedPublishingInterval: first,
+      requestedMaxKeepAliveCount: this.keepAliveCount(first),
+      requestedLifetimeCount: this.lifetimeCount(first),
       maxNotificationsPerPublish: 0,
       publishingEnabled: true,
       priority: 10,
     });
     conn.subscription = subscription;
+    conn.requestedPublishingMs = first;
     conn.publishingIntervalMs = subscription.publishingInterval;
     // Data is taken from the raw NotificationMessage (one call per publish with all its changes);
     // node-opcua's own per-item dispatch would look up and notify each item a second time.
@@ -473,6 +496,28 @@ export class OpcuaDriver implements ChannelDriver {
       itemsToCreate: [{ itemToMonitor: { nodeId: SERVER_STATE, attributeId: AttributeIds.Value }, monitoringMode: MonitoringMode.Reporting, requestedParameters: { clientHandle: SERVER_STATE_HANDLE, samplingInterval: 0, queueSize: 1, discardOldest: true } }],
     });
     check(r.responseHeader.serviceResult, 'CreateMonitoredItems (ServerState)');
+    if (first !== publishingMs) await this.modifySubscription(conn, publishingMs);
+  }
+
+  /** Asks for `publishingMs`; when another interval is granted, the counts are made again for it. */
+  private async modifySubscription(conn: Connection, publishingMs: number): Promise<void> {
+    conn.requestedPublishingMs = publishingMs;
+    await this.sendModify(conn, publishingMs);
+    const granted = conn.publishingIntervalMs;
+    if (granted > 0 && granted !== publishingMs && (this.keepAliveCount(granted) !== this.keepAliveCount(publishingMs) || this.lifetimeCount(granted) !== this.lifetimeCount(publishingMs))) await this.sendModify(conn, granted);
+  }
+
+  private async sendModify(conn: Connection, publishingMs: number): Promise<void> {
+    const response = await raw(conn.session).modifySubscription({
+      subscriptionId: (conn.subscription as ClientSubscription).subscriptionId,
+      requestedPublishingInterval: publishingMs,
+      requestedMaxKeepAliveCount: this.keepAliveCount(publishingMs),
+      requestedLifetimeCount: this.lifetimeCount(publishingMs),
+      maxNotificationsPerPublish: 0,
+      priority: 10,
+    });
+    check(response.responseHeader.serviceResult, 'ModifySubscription');
+    conn.publishingIntervalMs = response.revisedPublishingInterval;
   }
 
   /** Keep-alives at least every ping interval, so a silent subscription is telling. */
