@@ -93,8 +93,8 @@ const FIRST_HANDLE = 100;
  * node-opcua's client turns a requested 0 into 100.)
  */
 const FASTEST_PUBLISHING_MS = 1;
-/** A subscription is created publishing no faster than this (see ensureSubscription). */
-const CREATE_PUBLISHING_MS = 50;
+/** The fastest publishing most servers grant (node-opcua's default): see ensureSubscription. */
+const ASSUMED_FASTEST_MS = 50;
 
 /** The shared rule (lib/rules/opcua): IPv6 in brackets, ports 1–65535, a message that explains. */
 export function validateEndpointUrl(url: string): string | undefined {
@@ -460,35 +460,38 @@ export class OpcuaDriver implements ChannelDriver {
 
   /**
    * A subscription publishing at `publishingMs` (created, or modified in place: no item is lost).
-   * The keep-alive and lifetime counts follow the interval the server granted: asked for 1 ms and
-   * granted 50, counts made for 1 ms would space keep-alives 50 times too far apart. A subscription
-   * is created at CREATE_PUBLISHING_MS at the fastest and made faster by a modification: node-opcua's
-   * client checks the granted interval × keep-alive count against the session timeout on creation
-   * and throws from inside its callback (the creation never settles) when they do not fit.
+   * Keep-alive and lifetime counts are made for the interval the server will likely grant (no
+   * faster than ASSUMED_FASTEST_MS) and made again when it granted another: counts made for 1 ms
+   * and a grant of 50 would space keep-alives 50 times too far apart, and node-opcua's client
+   * throws from inside its callback on creation (the creation never settles) when the granted
+   * interval × keep-alive count exceed the session timeout.
    */
   private async ensureSubscription(conn: Connection, publishingMs: number): Promise<void> {
+    const assumed = Math.max(ASSUMED_FASTEST_MS, publishingMs);
     if (conn.subscription) {
       if (publishingMs === conn.requestedPublishingMs) return;
-      await this.modifySubscription(conn, publishingMs);
+      conn.requestedPublishingMs = publishingMs;
+      await this.sendModify(conn, publishingMs, assumed);
+      await this.fitCounts(conn, assumed);
       return;
     }
-    const first = Math.max(CREATE_PUBLISHING_MS, publishingMs);
     const subscription = await conn.session.createSubscription2({
-      requestedPublishingInterval: first,
-      requestedMaxKeepAliveCount: this.keepAliveCount(first),
-      requestedLifetimeCount: this.lifetimeCount(first),
+      requestedPublishingInterval: publishingMs,
+      requestedMaxKeepAliveCount: this.keepAliveCount(assumed),
+      requestedLifetimeCount: this.lifetimeCount(assumed),
       maxNotificationsPerPublish: 0,
       publishingEnabled: true,
       priority: 10,
     });
     conn.subscription = subscription;
-    conn.requestedPublishingMs = first;
+    conn.requestedPublishingMs = publishingMs;
     conn.publishingIntervalMs = subscription.publishingInterval;
     // Data is taken from the raw NotificationMessage (one call per publish with all its changes);
     // node-opcua's own per-item dispatch would look up and notify each item a second time.
     (subscription as unknown as { __on_publish_response_DataChangeNotification: () => void }).__on_publish_response_DataChangeNotification = () => undefined;
     subscription.on('raw_notification', (msg: NotificationMessage) => this.onNotification(conn, msg));
     subscription.on('terminated', () => this.reportLost(conn, 'subscription terminated by the server', false));
+    await this.fitCounts(conn, assumed);
     // The server's own state: anything but Running(0) announces a shutdown (bumpless switch).
     const r = await raw(conn.session).createMonitoredItems({
       subscriptionId: subscription.subscriptionId,
@@ -496,23 +499,21 @@ export class OpcuaDriver implements ChannelDriver {
       itemsToCreate: [{ itemToMonitor: { nodeId: SERVER_STATE, attributeId: AttributeIds.Value }, monitoringMode: MonitoringMode.Reporting, requestedParameters: { clientHandle: SERVER_STATE_HANDLE, samplingInterval: 0, queueSize: 1, discardOldest: true } }],
     });
     check(r.responseHeader.serviceResult, 'CreateMonitoredItems (ServerState)');
-    if (first !== publishingMs) await this.modifySubscription(conn, publishingMs);
   }
 
-  /** Asks for `publishingMs`; when another interval is granted, the counts are made again for it. */
-  private async modifySubscription(conn: Connection, publishingMs: number): Promise<void> {
-    conn.requestedPublishingMs = publishingMs;
-    await this.sendModify(conn, publishingMs);
+  /** The counts were made for `assumed`: made again for the interval granted when they differ. */
+  private async fitCounts(conn: Connection, assumed: number): Promise<void> {
     const granted = conn.publishingIntervalMs;
-    if (granted > 0 && granted !== publishingMs && (this.keepAliveCount(granted) !== this.keepAliveCount(publishingMs) || this.lifetimeCount(granted) !== this.lifetimeCount(publishingMs))) await this.sendModify(conn, granted);
+    if (!(granted > 0) || (this.keepAliveCount(granted) === this.keepAliveCount(assumed) && this.lifetimeCount(granted) === this.lifetimeCount(assumed))) return;
+    await this.sendModify(conn, granted, granted);
   }
 
-  private async sendModify(conn: Connection, publishingMs: number): Promise<void> {
+  private async sendModify(conn: Connection, publishingMs: number, countsFor: number): Promise<void> {
     const response = await raw(conn.session).modifySubscription({
       subscriptionId: (conn.subscription as ClientSubscription).subscriptionId,
       requestedPublishingInterval: publishingMs,
-      requestedMaxKeepAliveCount: this.keepAliveCount(publishingMs),
-      requestedLifetimeCount: this.lifetimeCount(publishingMs),
+      requestedMaxKeepAliveCount: this.keepAliveCount(countsFor),
+      requestedLifetimeCount: this.lifetimeCount(countsFor),
       maxNotificationsPerPublish: 0,
       priority: 10,
     });
