@@ -217,6 +217,21 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     if (this.owners.delete(owner)) this.rebuildItems();
   }
 
+  /**
+   * Several owners at once, one rebuild of the item list: `set` replaces each owner's items,
+   * `remove` drops owners. (The gateway's concentrator owns one item per node: a thousand
+   * setItems calls would rebuild the list a thousand times.)
+   */
+  updateItems(set: Iterable<[string, ItemSpec[]]>, remove: Iterable<string> = []): void {
+    let changed = false;
+    for (const [owner, items] of set) {
+      this.owners.set(owner, items);
+      changed = true;
+    }
+    for (const owner of remove) if (this.owners.delete(owner)) changed = true;
+    if (changed) this.rebuildItems();
+  }
+
   currentItems(): ItemSpec[] {
     return this.items.map(({ id, samplingIntervalMs }) => ({ id, samplingIntervalMs }));
   }

@@ -10,6 +10,8 @@ import type { ItemSpec } from '../core/types';
 export interface UpstreamItems {
   setItems(owner: string, items: ItemSpec[]): void;
   removeItems(owner: string): void;
+  /** Several owners at once (one turn's changes in one call); used when present. */
+  updateItems?(set: Array<[string, ItemSpec[]]>, remove: string[]): void;
 }
 
 export interface Lease {
@@ -105,26 +107,29 @@ export class Concentrator {
     return n;
   }
 
-  /** Applies pending changes now (tests, shutdown). */
+  /** Applies pending changes now (tests, shutdown): one upstream call for the turn when the upstream takes several. */
   flush(): void {
     this.scheduled = false;
     if (this.closed || this.frozen) return;
     const items = [...this.dirty];
     this.dirty.clear();
+    const ops: Array<[string, ItemSpec[] | null]> = [];
     for (const item of items) {
       const node = this.nodes.get(item);
       if (!node) continue;
       if (node.leases.size === 0) {
-        if (node.applied !== undefined) this.upstream.removeItems(this.owner(item));
+        if (node.applied !== undefined) ops.push([this.owner(item), null]);
         this.nodes.delete(item);
         continue;
       }
-      const sampling = Math.min(...node.leases.values());
+      let sampling = Infinity;
+      for (const ms of node.leases.values()) sampling = Math.min(sampling, ms);
       if (node.applied === sampling) continue;
       if (node.applied === undefined) node.since = this.now();
       node.applied = sampling;
-      this.upstream.setItems(this.owner(item), [{ id: item, samplingIntervalMs: sampling }]);
+      ops.push([this.owner(item), [{ id: item, samplingIntervalMs: sampling }]]);
     }
+    this.apply(ops);
   }
 
   /** No more upstream changes until close(): the exposure is going, its clients' leases with it. */
@@ -135,10 +140,31 @@ export class Concentrator {
   /** Removes every upstream item of this concentrator (gateway closed or pair no longer exposed). */
   close(): void {
     if (this.closed) return;
-    for (const [item, node] of this.nodes) if (node.applied !== undefined) this.upstream.removeItems(this.owner(item));
+    const ops: Array<[string, null]> = [];
+    for (const [item, node] of this.nodes) if (node.applied !== undefined) ops.push([this.owner(item), null]);
+    this.apply(ops);
     this.nodes.clear();
     this.dirty.clear();
     this.closed = true;
+  }
+
+  /** Owners' new items (null: removed), in order; in one call when the upstream takes several. */
+  private apply(ops: Array<[string, ItemSpec[] | null]>): void {
+    if (ops.length === 0) return;
+    if (this.upstream.updateItems) {
+      const set: Array<[string, ItemSpec[]]> = [];
+      const remove: string[] = [];
+      for (const [owner, items] of ops) {
+        if (items) set.push([owner, items]);
+        else remove.push(owner);
+      }
+      this.upstream.updateItems(set, remove);
+      return;
+    }
+    for (const [owner, items] of ops) {
+      if (items) this.upstream.setItems(owner, items);
+      else this.upstream.removeItems(owner);
+    }
   }
 
   private owner(item: string): string {

@@ -39,6 +39,8 @@ export interface GatewaySource {
   /** Upstream monitored items of one owner (several owners share one monitored item per id). */
   setItems(owner: string, items: ItemSpec[]): void;
   removeItems(owner: string): void;
+  /** Several owners at once (one change of the pair's item list); optional. */
+  updateItems?(set: Array<[string, ItemSpec[]]>, remove: string[]): void;
   /** Writes to the serving channel; rejects with a WriteRefused carrying the OPC UA status code name. */
   write(item: string, value: unknown): Promise<void>;
   /** One-shot read from the serving channel. */
@@ -112,6 +114,7 @@ export function pairSource(pair: RedundantPair): GatewaySource {
     },
     setItems: (owner, items) => pair.setItems(owner, items),
     removeItems: (owner) => pair.removeItems(owner),
+    updateItems: (set, remove) => pair.updateItems(set, remove),
     async write(item, value) {
       try {
         await pair.write(item, value);

@@ -2,10 +2,12 @@
 // the ServiceLevel of a gateway from its pairs (OPC 10000-4 §6.6), the status code of a failure.
 import assert from 'node:assert/strict';
 import { DriverError } from '../../lib/core/driver';
-import { NoActiveServerError } from '../../lib/core/pair';
+import { FakeClock } from '../../lib/core/clock';
+import { NoActiveServerError, RedundantPair } from '../../lib/core/pair';
 import type { PairStatus } from '../../lib/core/types';
 import { Concentrator } from '../../lib/gateway/concentrator';
-import { type PairHealth, healthOf, statusOfError } from '../../lib/gateway/pair-source';
+import { type PairHealth, healthOf, pairSource, statusOfError } from '../../lib/gateway/pair-source';
+import { FakeDriver } from '../helpers/fake-driver';
 import { gatewayServiceLevel, serviceLevelClass } from '../../lib/gateway/service-level';
 import type { ItemSpec } from '../../lib/core/types';
 
@@ -105,6 +107,55 @@ describe('request concentrator', function () {
     c.acquire('b', 0);
     turn();
     assert.equal(up.calls.length, 2, 'a closed concentrator asks for nothing');
+  });
+
+  it('an upstream that takes several owners at once gets one call per turn (a thousand nodes: one change of the pair\'s item list)', function () {
+    const calls: Array<{ set: number; remove: number }> = [];
+    const up = Object.assign(new FakeUpstream(), {
+      updateItems(set: Array<[string, ItemSpec[]]>, remove: string[]) {
+        calls.push({ set: set.length, remove: remove.length });
+        for (const [owner, items] of set) up.items.set(owner, items);
+        for (const owner of remove) up.items.delete(owner);
+      },
+    });
+    const queue: Array<() => void> = [];
+    const c = new Concentrator(up, 'gw', (fn) => queue.push(fn));
+    const turn = () => queue.splice(0).forEach((fn) => fn());
+    const leases = Array.from({ length: 1000 }, (_, i) => c.acquire(`n${i}`, 0));
+    for (let i = 0; i < 1000; i++) c.acquire(`n${i}`, 0);
+    turn();
+    assert.deepEqual(calls, [{ set: 1000, remove: 0 }]);
+    assert.equal(up.items.size, 1000);
+    assert.deepEqual(up.calls, [], 'no single-owner call');
+    for (const l of leases.slice(0, 500)) c.release(l);
+    turn();
+    assert.equal(calls.length, 1, 'the other client still holds every node');
+    c.close();
+    assert.deepEqual(calls.at(-1), { set: 0, remove: 1000 });
+    assert.equal(up.items.size, 0);
+  });
+
+  it('over a pair: the turn\'s nodes become the pair\'s items at once, and go at once', function () {
+    const pair = new RedundantPair({ name: 'p', mode: 'hot', pingIntervalMs: 1000, pingTimeoutMs: 500, autoPromote: true, holdOffMs: 5000, clock: new FakeClock(0) }, { primary: new FakeDriver('opc.tcp://p:4840'), secondary: new FakeDriver('opc.tcp://s:4840') });
+    let rebuilds = 0;
+    const rebuild = (pair as unknown as { rebuildItems(): void }).rebuildItems;
+    (pair as unknown as { rebuildItems(): void }).rebuildItems = function (this: RedundantPair) {
+      rebuilds++;
+      rebuild.call(this);
+    };
+    const queue: Array<() => void> = [];
+    const c = new Concentrator(pairSource(pair), 'gw', (fn) => queue.push(fn));
+    const leases = Array.from({ length: 300 }, (_, i) => c.acquire(`ns=1;s=N${i}`, i % 2 ? 0 : 500));
+    queue.splice(0).forEach((fn) => fn());
+    assert.equal(rebuilds, 1);
+    const items = pair.currentItems();
+    assert.equal(items.length, 300);
+    assert.deepEqual(items.find((it) => it.id === 'ns=1;s=N1'), { id: 'ns=1;s=N1', samplingIntervalMs: 0 });
+    assert.deepEqual(items.find((it) => it.id === 'ns=1;s=N2'), { id: 'ns=1;s=N2', samplingIntervalMs: 500 });
+    for (const l of leases) c.release(l);
+    queue.splice(0).forEach((fn) => fn());
+    assert.equal(rebuilds, 2);
+    assert.deepEqual(pair.currentItems(), []);
   });
 });
 
