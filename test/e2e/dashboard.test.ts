@@ -5,17 +5,16 @@
 // Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it and sets REQUIRE_BROWSER,
 // so that in CI a missing browser fails instead of skipping).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchPage, requireChromium, shot } from '../helpers/browser';
 import { onFreePorts, readExample } from '../helpers/examples';
+import { DEMO_SETTINGS, newUserDir, spawnNodeRed, stopChild } from '../helpers/node-red-child';
 import { freePort } from '../helpers/ports';
 import { sleep } from '../helpers/wait';
 
-const ROOT = join(__dirname, '..', '..', '..');
 
 async function httpOk(url: string): Promise<boolean> {
   try {
@@ -60,15 +59,11 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
 
   before(async function () {
     requireChromium(this);
-    dir = mkdtempSync(join(tmpdir(), 'redundancy-e2e-'));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(ROOT, join(dir, 'node_modules', 'node-red-contrib-redundancy'), 'dir');
+    dir = newUserDir('redundancy-e2e-');
     writeFileSync(join(dir, 'flows.json'), JSON.stringify(await onFreePorts(readExample('12 - Diagnostics to e-mail and dashboard.json'))));
     const port = await freePort();
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', dir, '--port', String(port), '--settings', join(ROOT, 'scripts', 'demo-settings.cjs'), 'flows.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child } = spawnNodeRed({ userDir: dir, port, settingsFile: DEMO_SETTINGS, flowFile: 'flows.json', onOutput: (text) => (log += text) });
     nodeRed = child;
-    child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (log += b.toString()));
     const url = `http://127.0.0.1:${port}/dashboard/redundancy`;
     const deadline = Date.now() + 60_000;
     while (!(await httpOk(url))) {
@@ -82,12 +77,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
 
   after(async function () {
     await browser?.close().catch(() => undefined);
-    if (nodeRed && nodeRed.exitCode === null) {
-      const exited = new Promise((resolve) => nodeRed?.once('exit', resolve));
-      nodeRed.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (nodeRed.exitCode === null) nodeRed.kill('SIGKILL');
-    }
+    if (nodeRed) await stopChild(nodeRed, 10_000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
