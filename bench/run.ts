@@ -36,8 +36,9 @@ async function main(): Promise<void> {
     const list = quick ? cases.filter((c) => c.mode === 'hot' || (c.mode === 'warm-sampling' && c.fault === 'blackhole' && c.skew_ms === 0)) : cases;
     for (const c of list) {
       process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} ${c.channels} channels ${c.items} items… `);
-      const row = await runFailoverCase(c);
-      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}\n`);
+      // A case that fails is a row saying why; the other cases still run.
+      const row = await runFailoverCase(c).catch((err: Error): FailoverRow => ({ ...c, detect_ms: NaN, switch_ms: NaN, stall_ms: NaN, lost: NaN, duplicates: NaN, note: `failed: ${err.message.slice(0, 600)}` }));
+      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}${row.note ? ` (${row.note})` : ''}\n`);
       results.failover.push(row);
     }
   }
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   if (!only || only === 'alarm_trend' || only === 'alarm_trend_link') results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
-  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates', 'note']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
   console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
