@@ -44,10 +44,11 @@ export interface FaultFigures {
  */
 export async function measureFault(pair: RedundantPair, w: OutputWatch, inject: () => Promise<unknown> | void): Promise<FaultFigures> {
   pair.start();
-  await waitFor(() => pair.getActive() === 'primary' && w.counter.size > 5, 60_000, 'the primary active with data');
-  await sleep(2000);
-  const firstCounter = Math.max(...w.counter.keys());
   const story = () => w.events.map((e) => `${new Date(e.time).toISOString().slice(11, 23)} ${e.kind} ${e.server ?? ''} ${e.reason}`);
+  const leftPrimary = () => w.events.some((e) => e.kind === 'failover');
+  await waitFor(() => (pair.getActive() === 'primary' && w.counter.size > 5) || leftPrimary(), 60_000, 'the primary active with data', () => story());
+  if (!leftPrimary()) await sleep(2000);
+  const firstCounter = Math.max(...w.counter.keys());
   // A switch before the fault (a ping lost on a machine this busy, or a defect) leaves nothing to measure: said, with the events.
   if (pair.getActive() !== 'primary') throw new PreFaultSwitch(story());
   const faultAt = Date.now();

@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; alarm_trend: AlarmTrendRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], alarm_trend: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; alarm_trend: AlarmTrendRow[]; failures: Array<{ section: string; error: string }> } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], alarm_trend: [], failures: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -43,7 +43,19 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!only || only === 'throughput' || only === 'conditions') {
+  // A section that fails is reported with its reason (results.failures); the others still run.
+  const section = async (name: string, selected: boolean, run: () => Promise<void>): Promise<void> => {
+    if (!selected) return;
+    try {
+      await run();
+    } catch (err) {
+      const error = (err as Error).stack ?? String(err);
+      results.failures.push({ section: name, error });
+      console.error(`\n${name}: failed: ${error}`);
+    }
+  };
+
+  await section('throughput', !only || only === 'throughput' || only === 'conditions', async () => {
     const nr = await startNodeRed();
     try {
       const windowMs = quick ? 3000 : 10_000;
@@ -55,29 +67,36 @@ async function main(): Promise<void> {
     } finally {
       await nr.stop();
     }
-  }
-
-
-  if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
-  if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
-  if (!only || only === 'modbus' || only === 'modbus-pair') {
+  });
+  await section('log', !only || only === 'log', async () => {
+    results.log.push(...(await runLogBench(quick)));
+  });
+  await section('modbus', !only || only === 'modbus', async () => {
+    results.modbus.push(...(await runModbusBench(quick)));
+  });
+  await section('modbus-pair', !only || only === 'modbus' || only === 'modbus-pair', async () => {
     const mb = await runModbusPairBench(quick);
     results.modbus.push(...mb.reads);
     results.modbus_failover.push(...mb.failover);
-  }
-
-  if (!only || only === 'selector') {
+  });
+  await section('selector', !only || only === 'selector', async () => {
     const sel = await runSelectorBench(quick);
     results.selector.push(...sel.failover);
     results.selector_cpu.push(...sel.cpu);
-  }
-
-  if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
-
-  if (!only || only === 'gateway') results.gateway.push(...(await runGatewayBench(quick)));
-  if (!only || only === 'alarm_trend') results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
+  });
+  await section('peer', !only || only === 'peer', async () => {
+    results.peer.push(...(await runPeerBench(quick)));
+  });
+  await section('gateway', !only || only === 'gateway', async () => {
+    results.gateway.push(...(await runGatewayBench(quick)));
+  });
+  await section('alarm_trend', !only || only === 'alarm_trend', async () => {
+    results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
+  });
   // The same cases through the real peer link between two Node-RED processes (the rows above are their baseline).
-  if (!only || only === 'alarm_trend' || only === 'alarm_trend_link') results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
+  await section('alarm_trend_link', !only || only === 'alarm_trend' || only === 'alarm_trend_link', async () => {
+    results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
+  });
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
   console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates', 'note']));
@@ -110,6 +129,7 @@ async function main(): Promise<void> {
     console.log(table(results.gateway as unknown as Array<Record<string, unknown>>, ['path', 'clients', 'items', 'sampling_ms', 'changes_per_s_per_client', 'expected_per_s_per_client', 'upstream_monitored_items', 'p50_ms', 'p99_ms', 'p50_added_ms', 'p99_added_ms', 'cpu_s_per_100k', 'baseline_cpu_s_per_100k']));
   }
   if (results.alarm_trend.length) printAlarmTrend(results.alarm_trend);
+  for (const f of results.failures) console.log(`\nsection ${f.section} FAILED: ${f.error.split('\n')[0]}`);
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
