@@ -5,13 +5,13 @@
 // secondary's clock runs that far off and both servers stamp values with their own clocks (the
 // secondary reading the PLC 37 ms later), as two real servers do.
 import { RedundantPair } from '../lib/core/pair';
-import type { DeliveredChange, ItemSpec, RedundancyEvent } from '../lib/core/types';
+import type { ItemSpec } from '../lib/core/types';
 import { OpcuaDriver } from '../lib/drivers/opcua';
 import { SIM_ITEMS, bulkItemId, simulatorEndpointUrl } from '../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../lib/sim/sim-process';
 import { FaultProxy } from '../test/helpers/fault-proxy';
 import { freePort } from '../test/helpers/ports';
-import { round, sleep, waitFor } from './stats';
+import { measureFault, watchOutput, withPreFaultRetries } from './fault-watch';
 
 export type Fault = 'crash' | 'blackhole';
 
@@ -38,7 +38,11 @@ export interface FailoverRow extends FailoverCase {
   note?: string;
 }
 
-export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
+export function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
+  return withPreFaultRetries(() => runFailoverOnce(c));
+}
+
+async function runFailoverOnce(c: FailoverCase): Promise<FailoverRow> {
   const ports = await Promise.all(Array.from({ length: c.channels }, () => freePort()));
   const timestamps = c.skew_ms === 0 ? ('device' as const) : ('server' as const);
   const simOpts = { counterPeriodMs: 100, bulkItems: c.items, bulkPeriodMs: c.sampling_ms, shutdownDelayMs: 0, timestamps };
@@ -66,52 +70,19 @@ export async function runFailoverCase(c: FailoverCase): Promise<FailoverRow> {
   for (let i = 0; i < c.items; i++) items.push({ id: bulkItemId(i), samplingIntervalMs: c.sampling_ms });
   pair.setItems('bench', items);
 
-  const arrivals: number[] = [];
-  const counter = new Map<number, number>();
   // Each server stamps with its own clock: a value delivered twice is the same item and value
   // (counter and bulk values never repeat in a run), whatever its timestamp.
   const seen = new Set<string>();
   let duplicates = 0;
-  const events: RedundancyEvent[] = [];
-  pair.on('event', (e) => events.push(e));
-  pair.on('data', (changes: DeliveredChange[]) => {
-    arrivals.push(Date.now());
-    for (const ch of changes) {
-      if (ch.item === SIM_ITEMS.counter) counter.set(ch.value as number, (counter.get(ch.value as number) ?? 0) + 1);
-      const key = `${ch.item}|${String(ch.value)}`;
-      if (seen.has(key)) duplicates++;
-      else seen.add(key);
-    }
+  const watch = watchOutput(pair, (ch) => ch.item === SIM_ITEMS.counter, (ch) => {
+    const key = `${ch.item}|${String(ch.value)}`;
+    if (seen.has(key)) duplicates++;
+    else seen.add(key);
   });
 
   try {
-    pair.start();
-    await waitFor(() => pair.getActive() === 'primary' && counter.size > 5, 60_000, 'the primary active with data');
-    await sleep(2000);
-    const firstCounter = Math.max(...counter.keys());
-    const faultAt = Date.now();
-    if (c.fault === 'crash') await primary.kill('SIGKILL');
-    else proxy.setMode('blackhole');
-    await waitFor(() => events.some((e) => e.kind === 'switch-complete' && e.time >= faultAt), 60_000, 'the switch to complete');
-    await sleep(2000);
-    const lastCounter = Math.max(...counter.keys());
-    const failover = events.find((e) => e.kind === 'failover' && e.time >= faultAt);
-    const complete = events.find((e) => e.kind === 'switch-complete' && e.time >= faultAt);
-    let lost = 0;
-    for (let v = firstCounter; v <= lastCounter; v++) if (!counter.has(v)) lost++;
-    let stall = 0;
-    for (let i = 1; i < arrivals.length; i++) {
-      // the silence that the fault caused: any gap that ends after the fault, measured in full
-      if (arrivals[i] >= faultAt) stall = Math.max(stall, arrivals[i] - arrivals[i - 1]);
-    }
-    return {
-      ...c,
-      detect_ms: failover ? failover.time - faultAt : NaN,
-      switch_ms: complete?.durationMs ?? NaN,
-      stall_ms: round(stall, 0),
-      lost,
-      duplicates,
-    };
+    const f = await measureFault(pair, watch, () => (c.fault === 'crash' ? primary.kill('SIGKILL') : proxy.setMode('blackhole')));
+    return { ...c, detect_ms: f.detect_ms, switch_ms: f.switch_ms, stall_ms: f.stall_ms, lost: f.lost, duplicates };
   } finally {
     await pair.stop();
     await Promise.allSettled([proxy.close(), primary.kill('SIGKILL'), ...standbys.map((s) => s.kill('SIGKILL'))]);

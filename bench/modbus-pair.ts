@@ -7,16 +7,16 @@
 //   channel's driver behind the engine) against a plain modbus-serial client reading the same
 //   registers in 125-register blocks by hand, in the same run, interleaved; ratio = pair / plain.
 // Standalone: node dist/bench/modbus-pair.js [--quick]
-import ModbusRTU from 'modbus-serial';
 import { RedundantPair } from '../lib/core/pair';
-import type { ConnectionMode, DeliveredChange, ItemSpec, RedundancyEvent } from '../lib/core/types';
+import type { ConnectionMode, ItemSpec } from '../lib/core/types';
 import { driverFactory } from '../lib/drivers';
 import { realClock } from '../lib/core/clock';
 import { ModbusSimulatorProcess } from '../lib/sim/modbus-sim-process';
 import { FaultProxy } from '../test/helpers/fault-proxy';
 import { freePort } from '../test/helpers/ports';
-import { percentile, round, sleep, table, waitFor } from './stats';
-import type { ModbusRow } from './modbus';
+import { table, waitFor } from './stats';
+import { BULK, type ModbusRow, compareReads, loop, plainRate } from './modbus';
+import { measureFault, watchOutput, withPreFaultRetries } from './fault-watch';
 
 export interface ModbusFailoverRow {
   mode: ConnectionMode;
@@ -31,9 +31,10 @@ export interface ModbusFailoverRow {
   stall_ms: number;
   lost: number;
   duplicates: number;
+  /** Attempts repeated because the pair switched before the fault (see withPreFaultRetries). */
+  note?: string;
 }
 
-const BULK = 1000;
 const COUNTER = 'HR0:uint32';
 
 function makePair(mode: ConnectionMode, endpoints: [string, string], ping: { interval: number; timeout: number }): RedundantPair {
@@ -51,7 +52,11 @@ function makePair(mode: ConnectionMode, endpoints: [string, string], ping: { int
   );
 }
 
-export async function runModbusFailover(mode: ConnectionMode, fault: 'crash' | 'blackhole', registers = 100, pollMs = 50): Promise<ModbusFailoverRow> {
+export function runModbusFailover(mode: ConnectionMode, fault: 'crash' | 'blackhole', registers = 100, pollMs = 50): Promise<ModbusFailoverRow> {
+  return withPreFaultRetries(() => runModbusFailoverOnce(mode, fault, registers, pollMs));
+}
+
+async function runModbusFailoverOnce(mode: ConnectionMode, fault: 'crash' | 'blackhole', registers: number, pollMs: number): Promise<ModbusFailoverRow> {
   const ping = { interval: 500, timeout: 500 };
   const [pPort, sPort] = [await freePort(), await freePort()];
   const simOpts = { counterPeriodMs: 100, bulkRegisters: registers };
@@ -64,59 +69,19 @@ export async function runModbusFailover(mode: ConnectionMode, fault: 'crash' | '
   const items: ItemSpec[] = [{ id: COUNTER, samplingIntervalMs: pollMs }];
   for (let i = 0; i < registers; i++) items.push({ id: `HR${BULK + i}`, samplingIntervalMs: pollMs });
   pair.setItems('bench', items);
-  const arrivals: number[] = [];
-  const counter = new Map<number, number>();
-  const events: RedundancyEvent[] = [];
-  pair.on('event', (e) => events.push(e));
-  pair.on('data', (changes: DeliveredChange[]) => {
-    arrivals.push(Date.now());
-    for (const ch of changes) if (ch.item === COUNTER && ch.quality === 'good') counter.set(ch.value as number, (counter.get(ch.value as number) ?? 0) + 1);
-  });
+  const watch = watchOutput(pair, (ch) => ch.item === COUNTER && ch.quality === 'good');
   try {
-    pair.start();
-    await waitFor(() => pair.getActive() === 'primary' && counter.size > 5, 60_000, 'the primary active with data');
-    await sleep(2000);
-    const firstCounter = Math.max(...counter.keys());
-    const faultAt = Date.now();
-    if (fault === 'crash') await primary.kill('SIGKILL');
-    else proxy.setMode('blackhole');
-    await waitFor(() => events.some((e) => e.kind === 'switch-complete' && e.time >= faultAt), 60_000, 'the switch to complete');
-    await sleep(2000);
-    const lastCounter = Math.max(...counter.keys());
-    const failover = events.find((e) => e.kind === 'failover' && e.time >= faultAt);
-    const complete = events.find((e) => e.kind === 'switch-complete' && e.time >= faultAt);
-    let lost = 0;
+    const f = await measureFault(pair, watch, () => (fault === 'crash' ? primary.kill('SIGKILL') : proxy.setMode('blackhole')));
     let duplicates = 0;
-    for (let v = firstCounter; v <= lastCounter; v++) {
-      const n = counter.get(v) ?? 0;
-      if (n === 0) lost++;
-      if (n > 1) duplicates += n - 1;
-    }
-    let stall = 0;
-    for (let i = 1; i < arrivals.length; i++) if (arrivals[i] >= faultAt) stall = Math.max(stall, arrivals[i] - arrivals[i - 1]);
+    for (let v = f.firstCounter; v <= f.lastCounter; v++) duplicates += Math.max(0, (watch.counter.get(v) ?? 0) - 1);
     return {
       mode, fault, transport: 'tcp', registers, poll_ms: pollMs, ping_interval_ms: ping.interval, ping_timeout_ms: ping.timeout,
-      detect_ms: failover ? failover.time - faultAt : NaN,
-      switch_ms: complete?.durationMs ?? NaN,
-      stall_ms: round(stall, 0),
-      lost,
-      duplicates,
+      detect_ms: f.detect_ms, switch_ms: f.switch_ms, stall_ms: f.stall_ms, lost: f.lost, duplicates,
     };
   } finally {
     await pair.stop();
     await Promise.allSettled([proxy.close(), primary.kill('SIGKILL'), secondary.kill('SIGKILL')]);
   }
-}
-
-async function loop(windowMs: number, once: () => Promise<void>): Promise<number> {
-  for (let i = 0; i < 20; i++) await once();
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < windowMs) {
-    await once();
-    n++;
-  }
-  return n / ((performance.now() - t0) / 1000);
 }
 
 async function pairRate(pair: RedundantPair, registers: number, windowMs: number): Promise<number> {
@@ -125,23 +90,6 @@ async function pairRate(pair: RedundantPair, registers: number, windowMs: number
     const got = await pair.read(ids);
     if (got.length !== registers || got[registers - 1].statusCode !== 'Good') throw new Error(`pair read failed: ${got[registers - 1]?.statusCode}`);
   });
-}
-
-async function plainRate(port: number, registers: number, windowMs: number): Promise<number> {
-  const client = new ModbusRTU();
-  await client.connectTCP('127.0.0.1', { port });
-  client.setID(1);
-  client.setTimeout(2000);
-  try {
-    return await loop(windowMs, async () => {
-      for (let a = 0; a < registers; a += 125) {
-        const r = await client.readHoldingRegisters(BULK + a, Math.min(125, registers - a));
-        if (r.data.length !== Math.min(125, registers - a)) throw new Error('plain read failed');
-      }
-    });
-  } finally {
-    await new Promise<void>((resolve) => client.close(() => resolve()));
-  }
 }
 
 /** Full reads through a hot pair (both devices connected; the active one read) vs a plain client on the same device. */
@@ -156,35 +104,7 @@ export async function runModbusPairReads(quick: boolean): Promise<ModbusRow[]> {
   try {
     pair.start();
     await waitFor(() => pair.getActive() === 'primary', 30_000, 'the pair on the primary');
-    const runs = quick ? 3 : 5;
-    const windowMs = quick ? 1000 : 3000;
-    for (const registers of [100, 1000]) {
-      const ours: number[] = [];
-      const plain: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        if (r % 2 === 0) {
-          ours.push(await pairRate(pair, registers, windowMs));
-          plain.push(await plainRate(pPort, registers, windowMs));
-        } else {
-          plain.push(await plainRate(pPort, registers, windowMs));
-          ours.push(await pairRate(pair, registers, windowMs));
-        }
-      }
-      const o = percentile(ours, 50);
-      const p = percentile(plain, 50);
-      rows.push({
-        mode: 'pair',
-        fault: 'none',
-        transport: 'tcp',
-        registers,
-        poll_ms: 0,
-        reads_per_s: round(o, 0),
-        baseline_reads_per_s: round(p, 0),
-        ratio: round(o / p, 2),
-        spread: `${round(Math.min(...ours), 0)}..${round(Math.max(...ours), 0)} / ${round(Math.min(...plain), 0)}..${round(Math.max(...plain), 0)}`,
-        runs,
-      });
-    }
+    rows.push(...(await compareReads('pair', quick, (registers, windowMs) => pairRate(pair, registers, windowMs), (registers, windowMs) => plainRate(pPort, registers, windowMs))));
   } finally {
     await pair.stop();
     await Promise.allSettled([primary.close(), secondary.close()]);
@@ -192,7 +112,7 @@ export async function runModbusPairReads(quick: boolean): Promise<ModbusRow[]> {
   return rows;
 }
 
-export const MODBUS_FAILOVER_COLUMNS = ['mode', 'fault', 'transport', 'registers', 'poll_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates'];
+export const MODBUS_FAILOVER_COLUMNS = ['mode', 'fault', 'transport', 'registers', 'poll_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates', 'note'];
 
 export async function runModbusPairBench(quick: boolean): Promise<{ failover: ModbusFailoverRow[]; reads: ModbusRow[] }> {
   const failover: ModbusFailoverRow[] = [];

@@ -30,9 +30,11 @@ export interface ModbusRow {
   runs: number;
 }
 
-const BULK = 1000;
+/** The first holding register of the simulators' bulk block. */
+export const BULK = 1000;
 
-async function loop(windowMs: number, once: () => Promise<void>): Promise<number> {
+/** Complete `once` calls per second in the window, after a warm-up. */
+export async function loop(windowMs: number, once: () => Promise<void>): Promise<number> {
   // Warm up (connections, JIT), then count complete reads in the window.
   for (let i = 0; i < 20; i++) await once();
   let n = 0;
@@ -58,7 +60,8 @@ async function driverRate(endpoint: string, registers: number, windowMs: number)
   }
 }
 
-async function plainRate(port: number, registers: number, windowMs: number): Promise<number> {
+/** The baseline: a plain modbus-serial client reading the registers in 125-register blocks by hand. */
+export async function plainRate(port: number, registers: number, windowMs: number): Promise<number> {
   const client = new ModbusRTU();
   await client.connectTCP('127.0.0.1', { port });
   client.setID(1);
@@ -80,38 +83,47 @@ export async function runModbusBench(quick: boolean): Promise<ModbusRow[]> {
   const sim = await ModbusSimulatorProcess.spawn({ port, bulkRegisters: BULK, counterPeriodMs: 100 });
   const rows: ModbusRow[] = [];
   try {
-    const runs = quick ? 3 : 5;
-    const windowMs = quick ? 1000 : 3000;
-    for (const registers of [100, 1000]) {
-      const ours: number[] = [];
-      const plain: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        // Alternate who goes first, so neither always gets the warmer machine.
-        if (r % 2 === 0) {
-          ours.push(await driverRate(sim.endpoints.tcp, registers, windowMs));
-          plain.push(await plainRate(port, registers, windowMs));
-        } else {
-          plain.push(await plainRate(port, registers, windowMs));
-          ours.push(await driverRate(sim.endpoints.tcp, registers, windowMs));
-        }
-      }
-      const o = percentile(ours, 50);
-      const p = percentile(plain, 50);
-      rows.push({
-        mode: 'driver',
-        fault: 'none',
-        transport: 'tcp',
-        registers,
-        poll_ms: 0,
-        reads_per_s: round(o, 0),
-        baseline_reads_per_s: round(p, 0),
-        ratio: round(o / p, 2),
-        spread: `${round(Math.min(...ours), 0)}..${round(Math.max(...ours), 0)} / ${round(Math.min(...plain), 0)}..${round(Math.max(...plain), 0)}`,
-        runs,
-      });
-    }
+    rows.push(...(await compareReads('driver', quick, (registers, windowMs) => driverRate(sim.endpoints.tcp, registers, windowMs), (registers, windowMs) => plainRate(port, registers, windowMs))));
   } finally {
     await sim.close();
+  }
+  return rows;
+}
+
+/**
+ * Rows for 100 and 1 000 registers: `ours` against the plain client, runs interleaved (who goes
+ * first alternates, so neither always gets the warmer machine); medians, ratio, spread.
+ */
+export async function compareReads(mode: ModbusRow['mode'], quick: boolean, ours: (registers: number, windowMs: number) => Promise<number>, plain: (registers: number, windowMs: number) => Promise<number>): Promise<ModbusRow[]> {
+  const rows: ModbusRow[] = [];
+  const runs = quick ? 3 : 5;
+  const windowMs = quick ? 1000 : 3000;
+  for (const registers of [100, 1000]) {
+    const o: number[] = [];
+    const p: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      if (r % 2 === 0) {
+        o.push(await ours(registers, windowMs));
+        p.push(await plain(registers, windowMs));
+      } else {
+        p.push(await plain(registers, windowMs));
+        o.push(await ours(registers, windowMs));
+      }
+    }
+    const om = percentile(o, 50);
+    const pm = percentile(p, 50);
+    rows.push({
+      mode,
+      fault: 'none',
+      transport: 'tcp',
+      registers,
+      poll_ms: 0,
+      reads_per_s: round(om, 0),
+      baseline_reads_per_s: round(pm, 0),
+      ratio: round(om / pm, 2),
+      spread: `${round(Math.min(...o), 0)}..${round(Math.max(...o), 0)} / ${round(Math.min(...p), 0)}..${round(Math.max(...p), 0)}`,
+      runs,
+    });
   }
   return rows;
 }

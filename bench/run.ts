@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const started = Date.now();
-  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; gateway_hops: HopRow[]; alarm_trend: AlarmTrendRow[] } = {
-    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], gateway_hops: [], alarm_trend: [],
+  const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; gateway_hops: HopRow[]; alarm_trend: AlarmTrendRow[]; failures: Array<{ section: string; error: string }> } = {
+    started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], gateway_hops: [], alarm_trend: [], failures: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
@@ -36,13 +36,26 @@ async function main(): Promise<void> {
     const list = quick ? cases.filter((c) => c.mode === 'hot' || (c.mode === 'warm-sampling' && c.fault === 'blackhole' && c.skew_ms === 0)) : cases;
     for (const c of list) {
       process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} ${c.channels} channels ${c.items} items… `);
-      const row = await runFailoverCase(c);
-      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}\n`);
+      // A case that fails is a row saying why; the other cases still run.
+      const row = await runFailoverCase(c).catch((err: Error): FailoverRow => ({ ...c, detect_ms: NaN, switch_ms: NaN, stall_ms: NaN, lost: NaN, duplicates: NaN, note: `failed: ${err.message.slice(0, 600)}` }));
+      process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}${row.note ? ` (${row.note})` : ''}\n`);
       results.failover.push(row);
     }
   }
 
-  if (!only || only === 'throughput' || only === 'conditions') {
+  // A section that fails is reported with its reason (results.failures); the others still run.
+  const section = async (name: string, selected: boolean, run: () => Promise<void>): Promise<void> => {
+    if (!selected) return;
+    try {
+      await run();
+    } catch (err) {
+      const error = (err as Error).stack ?? String(err);
+      results.failures.push({ section: name, error });
+      console.error(`\n${name}: failed: ${error}`);
+    }
+  };
+
+  await section('throughput', !only || only === 'throughput' || only === 'conditions', async () => {
     const nr = await startNodeRed();
     try {
       const windowMs = quick ? 3000 : 10_000;
@@ -54,26 +67,27 @@ async function main(): Promise<void> {
     } finally {
       await nr.stop();
     }
-  }
-
-
-  if (!only || only === 'log') results.log.push(...(await runLogBench(quick)));
-  if (!only || only === 'modbus') results.modbus.push(...(await runModbusBench(quick)));
-  if (!only || only === 'modbus' || only === 'modbus-pair') {
+  });
+  await section('log', !only || only === 'log', async () => {
+    results.log.push(...(await runLogBench(quick)));
+  });
+  await section('modbus', !only || only === 'modbus', async () => {
+    results.modbus.push(...(await runModbusBench(quick)));
+  });
+  await section('modbus-pair', !only || only === 'modbus' || only === 'modbus-pair', async () => {
     const mb = await runModbusPairBench(quick);
     results.modbus.push(...mb.reads);
     results.modbus_failover.push(...mb.failover);
-  }
-
-  if (!only || only === 'selector') {
+  });
+  await section('selector', !only || only === 'selector', async () => {
     const sel = await runSelectorBench(quick);
     results.selector.push(...sel.failover);
     results.selector_cpu.push(...sel.cpu);
-  }
-
-  if (!only || only === 'peer') results.peer.push(...(await runPeerBench(quick)));
-
-  if (!only || only === 'gateway') {
+  });
+  await section('peer', !only || only === 'peer', async () => {
+    results.peer.push(...(await runPeerBench(quick)));
+  });
+  await section('gateway', !only || only === 'gateway', async () => {
     // Servers granting node-opcua's default fastest publishing (50 ms), then a faster one (what the gateway's upstream subscription can then use).
     const grants = process.argv.find((a) => a.startsWith('--gateway-server-publishing='))?.slice(28).split(',').map(Number) ?? [50, 1];
     for (const ms of grants) {
@@ -81,13 +95,17 @@ async function main(): Promise<void> {
       results.gateway.push(...gw.rows);
       results.gateway_hops.push(...gw.hops);
     }
-  }
-  if (!only || only === 'alarm_trend') results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
+  });
+  await section('alarm_trend', !only || only === 'alarm_trend', async () => {
+    results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
+  });
   // The same cases through the real peer link between two Node-RED processes (the rows above are their baseline).
-  if (!only || only === 'alarm_trend' || only === 'alarm_trend_link') results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
+  await section('alarm_trend_link', !only || only === 'alarm_trend' || only === 'alarm_trend_link', async () => {
+    results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
+  });
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
-  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates']));
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates', 'note']));
   console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
   console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
@@ -121,6 +139,7 @@ async function main(): Promise<void> {
     }
   }
   if (results.alarm_trend.length) printAlarmTrend(results.alarm_trend);
+  for (const f of results.failures) console.log(`\nsection ${f.section} FAILED: ${f.error.split('\n')[0]}`);
   const dir = resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');

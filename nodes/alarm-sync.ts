@@ -4,20 +4,16 @@
 // Output 1: actions (on/off) on the duty instance. Output 2: the alarm list (Dashboard 2.0 ui-table
 // rows). Output 3: each change of an alarm (for a log, e-mail).
 import { realClock } from '../lib/core/clock';
-import { pairHub } from '../lib/core/hub';
-import { errorText } from '../lib/core/pair';
-import type { RedundancyEventKind } from '../lib/core/types';
 import { parseAlarmCommand } from '../lib/alarm/commands';
 import { parseAlarmConfig } from '../lib/alarm/config';
 import { type ListFilter, alarmRows } from '../lib/alarm/list';
-import { AlarmServer, type AlarmServerEvent } from '../lib/alarm/service';
+import { AlarmServer } from '../lib/alarm/service';
 import type { AlarmSyncState } from '../lib/alarm/sync';
 import type { AlarmView } from '../lib/alarm/types';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, statusSetter } from './common/node-red';
-import { openNodeStore, type StoreHandle } from './common/pair-store';
+import { type Node, type NodeDef, type NodeMessage, type RedAPI, statusSetter } from './common/node-red';
 import { shorten } from './common/pair-status';
-import { resolvePeerLink } from './common/peer-link';
+import { hostService, serviceConfig } from './common/peer-service';
 
 interface AlarmSyncNode extends Node {
   server?: AlarmServer;
@@ -34,26 +30,11 @@ export = function registerAlarmSync(RED: RedAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const setStatus = statusSetter(node);
-    let cfg: ReturnType<typeof parseAlarmConfig>;
-    try {
-      cfg = parseAlarmConfig(def);
-    } catch (err) {
-      const text = (err as Error).message;
-      node.error(t('alarm-sync.errors.config', { error: text }));
-      setStatus({ fill: 'red', shape: 'ring', text: shorten(t('alarm-sync.status.config', { error: text })) });
-      node.on('input', (_m, _s, done) => done(new Error(text)));
-      return;
-    }
-    setStatus({ fill: 'yellow', shape: 'ring', text: t('alarm-sync.status.starting') });
-
-    let server: AlarmServer | undefined;
-    let storeHandle: StoreHandle | undefined;
-    let closed = false;
-    const linkWait = resolvePeerLink(RED, def.link);
-    const publish = (e: AlarmServerEvent) => pairHub.publish({ time: Date.now(), pair: cfg.group, kind: e.kind as RedundancyEventKind, severity: e.severity, reason: e.reason, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) });
+    const cfg = serviceConfig(node, def, t, setStatus, parseAlarmConfig);
+    if (!cfg) return;
 
     const listMessage = (filter: ListFilter = cfg.listFilter): NodeMessage => {
-      const views = server?.views() ?? [];
+      const views = host.server?.views() ?? [];
       return { topic: 'alarms', payload: alarmRows(views, filter), alarms: views, filter };
     };
     let listTimer: NodeJS.Timeout | undefined;
@@ -79,7 +60,8 @@ export = function registerAlarmSync(RED: RedAPI): void {
       }, STATUS_THROTTLE_MS);
     };
 
-    const showStatus = (s: AlarmSyncState | undefined = server?.state(), views: AlarmView[] | undefined = server?.views()) => {
+    const showStatus = (s: AlarmSyncState | undefined = host.server?.state(), views: AlarmView[] | undefined = host.server?.views()) => {
+      const server = host.server;
       if (!server || !s || !views) return;
       const active = views.filter((v) => v.active).length;
       const unacked = views.filter((v) => !v.acked).length;
@@ -94,97 +76,63 @@ export = function registerAlarmSync(RED: RedAPI): void {
     const onDuty = () => requestStatus();
     let unhookDuty = () => undefined as void;
 
-    const ready = (async () => {
-      const link = await linkWait.promise;
-      linkApiHolder = () => link.duty().holder;
-      storeHandle = await openNodeStore(RED, def.store, 'redundancy-alarms.sqlite');
-      if (closed) {
-        await storeHandle.close();
-        return;
-      }
-      const started = await AlarmServer.start({ group: cfg.group, link, store: storeHandle.store, clock: realClock, conditions: cfg.conditions, catchUpWaitMs: cfg.catchUpWaitMs, maxShelveMs: cfg.maxShelveMs });
-      if (closed) {
-        await started.close();
-        await storeHandle.close();
-        return;
-      }
-      server = started;
-      node.server = server;
-      server.on('action', (a) => {
-        node.send([{ topic: a.alarm.key, payload: a.action, alarm: a.alarm, epoch: a.epoch, takenOver: a.takenOver }, null, null]);
-      });
-      server.on('change', (c) => {
-        node.send([null, null, { topic: c.key, payload: { kinds: c.kinds, origin: c.origin, alarm: c.view }, kinds: c.kinds }]);
+    const host = hostService<AlarmServer>(RED, node, def, t, setStatus, {
+      storeFile: 'redundancy-alarms.sqlite',
+      group: cfg.group,
+      linked(link) {
+        linkApiHolder = () => link.duty().holder;
+      },
+      start: (link, store) => AlarmServer.start({ group: cfg.group, link, store, clock: realClock, conditions: cfg.conditions, catchUpWaitMs: cfg.catchUpWaitMs, maxShelveMs: cfg.maxShelveMs }),
+      started(server, link) {
+        server.on('action', (a) => {
+          node.send([{ topic: a.alarm.key, payload: a.action, alarm: a.alarm, epoch: a.epoch, takenOver: a.takenOver }, null, null]);
+        });
+        server.on('change', (c) => {
+          node.send([null, null, { topic: c.key, payload: { kinds: c.kinds, origin: c.origin, alarm: c.view }, kinds: c.kinds }]);
+          scheduleList();
+        });
+        server.on('event', (e) => host.publish(e));
+        server.on('state', () => requestStatus());
+        link.on('duty', onDuty);
+        unhookDuty = () => link.off('duty', onDuty);
+        showStatus();
         scheduleList();
-      });
-      server.on('event', publish);
-      server.on('state', () => requestStatus());
-      link.on('duty', onDuty);
-      unhookDuty = () => link.off('duty', onDuty);
-      showStatus();
-      scheduleList();
-    })().catch((err: unknown) => {
-      if (closed) return;
-      const text = errorText(err);
-      node.error(t('alarm-sync.errors.start', { error: text }));
-      setStatus({ fill: 'red', shape: 'ring', text: shorten(text) });
-      throw err;
-    });
-    ready.catch(() => undefined);
-
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      void (async () => {
-        try {
-          await ready;
-          const s = server;
-          if (!s) throw new Error(t('alarm-sync.errors.notReady'));
-          const cmd = parseAlarmCommand(msg, (topic) => s.hasSource(topic), cfg.defaultUser);
-          let view: AlarmView | undefined;
-          switch (cmd.kind) {
-            case 'value':
-              s.input(cmd.source, cmd.value, cmd.good);
-              break;
-            case 'observe':
-              await s.observe(cmd.observation);
-              break;
-            case 'ack':
-              view = await s.ack(cmd);
-              break;
-            case 'ack-all':
-              await s.ackAll(cmd.by, cmd.comment);
-              break;
-            case 'comment':
-              view = await s.comment(cmd);
-              break;
-            case 'shelve':
-              view = await s.shelve(cmd);
-              break;
-            case 'list':
-              send([null, listMessage(cmd.filter), null]);
-              break;
-          }
-          if (view) msg.alarm = view;
-          done();
-        } catch (err) {
-          done(err instanceof Error ? err : new Error(errorText(err)));
-        }
-      })();
+      },
+      closing() {
+        unhookDuty();
+        if (listTimer) clearTimeout(listTimer);
+        if (statusTimer) clearTimeout(statusTimer);
+      },
     });
 
-    node.on('close', (_removed, done) => {
-      closed = true;
-      linkWait.cancel();
-      unhookDuty();
-      if (listTimer) clearTimeout(listTimer);
-      if (statusTimer) clearTimeout(statusTimer);
-      const s = server;
-      server = undefined;
-      (async () => {
-        await s?.close();
-        await storeHandle?.close();
-      })()
-        .catch((err) => node.error(errorText(err)))
-        .finally(() => done());
+    host.onInput(async (msg, send) => {
+      const s = await host.ready();
+      const cmd = parseAlarmCommand(msg, (topic) => s.hasSource(topic), cfg.defaultUser);
+      let view: AlarmView | undefined;
+      switch (cmd.kind) {
+        case 'value':
+          s.input(cmd.source, cmd.value, cmd.good);
+          break;
+        case 'observe':
+          await s.observe(cmd.observation);
+          break;
+        case 'ack':
+          view = await s.ack(cmd);
+          break;
+        case 'ack-all':
+          await s.ackAll(cmd.by, cmd.comment);
+          break;
+        case 'comment':
+          view = await s.comment(cmd);
+          break;
+        case 'shelve':
+          view = await s.shelve(cmd);
+          break;
+        case 'list':
+          send([null, listMessage(cmd.filter), null]);
+          break;
+      }
+      if (view) msg.alarm = view;
     });
   }
 

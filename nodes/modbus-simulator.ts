@@ -3,7 +3,8 @@
 // a dropped TCP / RTU-over-TCP / serial side, frozen values, master/slave switching.
 import { type ExceptionRule, ModbusSimulator, type SimArea, type SimSide } from '../lib/sim/modbus-simulator';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, boolProp } from './common/node-red';
+import { type Node, type NodeDef, type NodeMessage, type RedAPI, numberProp, boolProp } from './common/node-red';
+import { onSimulatorClose, onSimulatorInput, simulatorCommand } from './common/simulator';
 
 const COMMANDS = [
   'start',
@@ -90,8 +91,9 @@ export = function registerModbusSimulator(RED: RedAPI): void {
       });
     void start();
 
-    node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
-      const run = async (): Promise<void> => {
+    onSimulatorInput(
+      node,
+      async (msg: NodeMessage): Promise<void> => {
         const payload = msg.payload;
         if (payload && typeof payload === 'object' && !Array.isArray(payload)) {
           const p = payload as Record<string, unknown>;
@@ -114,7 +116,7 @@ export = function registerModbusSimulator(RED: RedAPI): void {
           if (!known) throw new Error(t('modbus-simulator.errors.badCommand', { command: JSON.stringify(payload).slice(0, 60), commands: COMMANDS.join(', ') }));
           return;
         }
-        const command = String(typeof payload === 'string' && payload ? payload : msg.topic ?? '').trim() as Command;
+        const command = simulatorCommand(msg) as Command;
         const side = (s: string) => s as SimSide;
         switch (command) {
           case 'start':
@@ -157,26 +159,11 @@ export = function registerModbusSimulator(RED: RedAPI): void {
           default:
             throw new Error(t('modbus-simulator.errors.badCommand', { command: String(command) || '(none)', commands: COMMANDS.join(', ') }));
         }
-      };
-      run().then(
-        () => {
-          show();
-          done();
-        },
-        (err: Error) => {
-          show();
-          done(err);
-        },
-      );
-    });
+      },
+      show,
+    );
 
-    node.on('close', (_removed, done) => {
-      sim.stall(false);
-      sim.stop().then(
-        () => done(),
-        () => done(),
-      );
-    });
+    onSimulatorClose(node, sim, () => sim.stop());
   }
 
   RED.nodes.registerType('modbus-simulator', ModbusSimulatorNode);

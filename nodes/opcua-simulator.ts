@@ -5,7 +5,8 @@ import { OpcuaSimulator } from '../lib/sim/opcua-simulator';
 import { simulatorLabel } from '../lib/rules/labels';
 import { SIMULATOR_RULES, checkPortConflict } from '../lib/rules/simulator';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
+import { type Node, type NodeDef, type NodeMessage, type RedAPI, numberProp, reportConfigError, statusSetter } from './common/node-red';
+import { onSimulatorClose, onSimulatorInput, simulatorCommand } from './common/simulator';
 
 const COMMANDS = ['start', 'stop', 'crash', 'shutdown', 'restart', 'stall', 'unstall', 'link-fail', 'link-ok', 'freeze', 'unfreeze'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -58,14 +59,15 @@ export = function registerSimulator(RED: RedAPI): void {
       });
     void start();
 
-    node.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
-      const run = async (): Promise<void> => {
+    onSimulatorInput(
+      node,
+      async (msg: NodeMessage): Promise<void> => {
         const payload = msg.payload;
         if (payload && typeof payload === 'object' && 'serviceLevel' in payload) {
           sim.setServiceLevel(Number((payload as { serviceLevel: unknown }).serviceLevel));
           return;
         }
-        const command = String(typeof payload === 'string' && payload ? payload : msg.topic ?? '').trim() as Command;
+        const command = simulatorCommand(msg) as Command;
         switch (command) {
           case 'start':
             await sim.start();
@@ -103,24 +105,11 @@ export = function registerSimulator(RED: RedAPI): void {
           default:
             throw new Error(t('opcua-simulator.errors.badCommand', { command: String(command) || '(none)', commands: COMMANDS.join(', ') }));
         }
-      };
-      run().then(
-        () => {
-          show();
-          done();
-        },
-        (err: Error) => {
-          show();
-          done(err);
-        },
-      );
-    });
+      },
+      show,
+    );
 
-    node.on('close', (_removed, done) => {
-      deployed.delete(node.id);
-      sim.stall(false);
-      sim.stop(false).then(() => done(), () => done());
-    });
+    onSimulatorClose(node, sim, () => sim.stop(false), () => deployed.delete(node.id));
   }
 
   RED.nodes.registerType('opcua-simulator', SimulatorNode);

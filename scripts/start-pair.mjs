@@ -15,13 +15,13 @@
 //   PORT_A=1890 PORT_B=1891 WITNESS_PORT=1893 CONTROL_PORT=1889 npm run start:pair
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { demoSettings, linkPackage, nodeRedJs, root } from './user-dir.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pairRoot = join(root, '.node-red-pair');
 const EXAMPLES = {
   9: { module: '09-alarm-pair.mjs', build: 'alarmExample', page: '/dashboard/alarms', what: 'the alarm server pair' },
@@ -43,8 +43,7 @@ const ports = { a: Number(process.env.PORT_A || 1880), b: Number(process.env.POR
 const controlPort = Number(process.env.CONTROL_PORT || 1879);
 const witnessPort = Number(process.env.WITNESS_PORT || 1883);
 const mosquittoPath = process.env.MOSQUITTO_PATH || '/usr/sbin/mosquitto';
-const settingsFile = join(root, 'scripts', 'demo-settings.cjs');
-const credentialSecret = (await import(pathToFileURL(settingsFile).href)).default.credentialSecret;
+const credentialSecret = (await import(pathToFileURL(demoSettings).href)).default.credentialSecret;
 const buildExample = (await import(pathToFileURL(join(root, 'scripts', 'examples', example.module)).href))[example.build];
 
 mkdirSync(base, { recursive: true });
@@ -113,18 +112,7 @@ function controls(nodes, side) {
 
 function prepare(side) {
   const dir = join(base, side);
-  mkdirSync(join(dir, 'node_modules'), { recursive: true });
-  const link = join(dir, 'node_modules', 'node-red-contrib-redundancy');
-  let linked = false;
-  try {
-    linked = lstatSync(link).isSymbolicLink();
-  } catch {
-    /* absent */
-  }
-  if (!linked) {
-    rmSync(link, { recursive: true, force: true });
-    symlinkSync(root, link, 'dir');
-  }
+  linkPackage(dir);
   const flowsFile = join(dir, 'flows.json');
   if (reset || !existsSync(flowsFile)) {
     const other = side === 'a' ? 'b' : 'a';
@@ -145,7 +133,6 @@ function prepare(side) {
 }
 
 // ---- the instances ------------------------------------------------------------------------------
-const nodeRed = join(root, 'node_modules', 'node-red', 'red.js');
 const children = {};
 let quitting = false;
 
@@ -161,7 +148,7 @@ function prefixLines(stream, tag) {
 function start(side) {
   if (children[side] && children[side].exitCode === null && children[side].signalCode === null) return false;
   const dir = prepare(side);
-  const child = spawn(process.execPath, [nodeRed, '--userDir', dir, '--port', String(ports[side]), '--settings', settingsFile, 'flows.json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [nodeRedJs, '--userDir', dir, '--port', String(ports[side]), '--settings', demoSettings, 'flows.json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   prefixLines(child.stdout, side);
   prefixLines(child.stderr, side);
   child.on('exit', (code, signal) => {

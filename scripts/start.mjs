@@ -3,36 +3,21 @@
 //   PORT=1890 npm start         another port
 //   npm start -- --reset        put the shipped demo flow back (your edits to it are replaced)
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { demoSettings, linkPackage, nodeRedJs, root } from './user-dir.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const userDir = join(root, '.node-red');
 const reset = process.argv.includes('--reset');
 const port = process.env.PORT || '1880';
 
-mkdirSync(join(userDir, 'node_modules'), { recursive: true });
-// Node-RED finds packages in <userDir>/node_modules; ours is the project itself. Dashboard 2.0 and
-// the e-mail node are found beside node-red in the project's node_modules.
-const link = join(userDir, 'node_modules', 'node-red-contrib-redundancy');
-let linked = false;
-try {
-  linked = lstatSync(link).isSymbolicLink();
-} catch {
-  /* absent */
-}
-if (!linked) {
-  rmSync(link, { recursive: true, force: true });
-  symlinkSync(root, link, 'dir');
-}
+linkPackage(userDir);
 const flows = join(userDir, 'flows.json');
 if (reset || !existsSync(flows)) copyFileSync(join(root, 'examples', '12 - Diagnostics to e-mail and dashboard.json'), flows);
 
-const nodeRed = join(root, 'node_modules', 'node-red', 'red.js');
 console.log(`Node-RED editor:  http://127.0.0.1:${port}/`);
 console.log(`Dashboard:        http://127.0.0.1:${port}/dashboard/redundancy`);
-const child = spawn(process.execPath, [nodeRed, '--userDir', userDir, '--port', port, '--settings', join(root, 'scripts', 'demo-settings.cjs'), 'flows.json'], {
+const child = spawn(process.execPath, [nodeRedJs, '--userDir', userDir, '--port', port, '--settings', demoSettings, 'flows.json'], {
   stdio: 'inherit',
   cwd: root,
 });

@@ -1,4 +1,5 @@
 // The alarm-sync node's editor properties, checked: one message listing every problem.
+import { checkServiceGroup } from '../rules/names';
 import { type LimitSpec, parseLimitSpec } from './condition';
 import type { ListFilter } from './list';
 
@@ -19,7 +20,8 @@ export interface AlarmConfig {
 export function parseAlarmConfig(def: Record<string, unknown>): AlarmConfig {
   const problems: string[] = [];
   const group = String(def.group || def.name || 'alarms').trim();
-  if (!/^[\w.\-/ ]{1,100}$/.test(group)) problems.push(`alarm group "${group}" may hold letters, digits, space, . - _ / (1..100)`);
+  const groupProblem = checkServiceGroup(group, 'alarm group');
+  if (groupProblem) problems.push(groupProblem);
   const conditions: LimitSpec[] = [];
   const keys = new Set<string>();
   for (const raw of Array.isArray(def.conditions) ? (def.conditions as Array<Record<string, unknown>>) : []) {

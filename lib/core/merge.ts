@@ -454,23 +454,14 @@ export class Merge {
     const aligning = now <= this.alignUntil;
     const name = this.names[channel];
     if (aligning) this.learnDomain(channel, changes, idx);
+    const laterMatch = aligning ? this.laterMatches(track, channel, changes, idx, now) : undefined;
     for (let k = 0; k < changes.length; k++) {
       const c = changes[k];
       const i = idx[k];
       const last = this.lastSlot(i);
       const hasLast = this.hSeq[last] >= 0;
       const aligningItem = aligning && !this.through[i] && hasLast;
-      if (aligningItem && track.refined[i] === COARSE) {
-        const coarse = track.off[i];
-        this.anchor(track, channel, i);
-        // An anchor that puts a change after its arrival is wrong (the timestamps are neither
-        // the device's nor the server clock the ping reads): back to the arrival-based offset.
-        const level: number = track.refined[i];
-        if (level === ANCHORED && this.mapped(track, i, c, now) > now + this.opts.coarseWindowMs) {
-          track.off[i] = coarse;
-          track.refined[i] = COARSE;
-        }
-      }
+      if (aligningItem && track.refined[i] === COARSE) this.anchorChecked(track, channel, i, c, now);
       const mapped = this.mapped(track, i, c, now);
       if (mapped > track.progress) track.progress = mapped;
       if (aligningItem) {
@@ -487,7 +478,9 @@ export class Merge {
           this.counts.duplicates++;
           continue;
         }
-        if (mapped <= this.hMapped[last] - window) {
+        if (mapped <= this.hMapped[last] - window || (laterMatch !== undefined && (laterMatch.get(i) ?? -1) > k)) {
+          // Older by time, or by the channel's own order: a later change of this item in the
+          // same batch is one already delivered (a flushed queue reaching back past the history).
           this.counts.older++;
           continue;
         }
@@ -552,6 +545,39 @@ export class Merge {
    * Right after a switch: do this channel's changes carry exactly the timestamps (and values) of
    * delivered ones? Then both carry the device's time and share one time line.
    */
+  /**
+   * Anchors a coarse item (see anchor) unless that puts `c` after its arrival: then the
+   * timestamps are neither the device's nor the server clock the ping reads, and the
+   * arrival-based offset stays.
+   */
+  private anchorChecked(track: ChannelTrack, channel: number, i: number, c: DataChange, now: number): void {
+    const coarse = track.off[i];
+    this.anchor(track, channel, i);
+    const level: number = track.refined[i];
+    if (level === ANCHORED && this.mapped(track, i, c, now) > now + this.opts.coarseWindowMs) {
+      track.off[i] = coarse;
+      track.refined[i] = COARSE;
+    }
+  }
+
+  /**
+   * While aligning: per item not yet through, the position of its last change in this batch that
+   * is a copy of a delivered one (mapped within the match window). What comes before it in the
+   * channel's own stream is older, however far its offset is off.
+   */
+  private laterMatches(track: ChannelTrack, channel: number, changes: DataChange[], idx: Int32Array, now: number): Map<number, number> | undefined {
+    let found: Map<number, number> | undefined;
+    for (let k = 0; k < changes.length; k++) {
+      const i = idx[k];
+      if (this.through[i] || this.hSeq[this.lastSlot(i)] < 0) continue;
+      const c = changes[k];
+      if (track.refined[i] === COARSE) this.anchorChecked(track, channel, i, c, now);
+      const at = this.findDelivered(i, c, this.mapped(track, i, c, now), this.window(track, i), this.cursor[i]);
+      if (at >= 0) (found ??= new Map()).set(i, k);
+    }
+    return found;
+  }
+
   private learnDomain(channel: number, changes: DataChange[], idx: Int32Array): void {
     for (let k = 0; k < changes.length && !this.sameDomainWithAny(channel); k++) {
       const ts = changes[k].sourceTimestamp;

@@ -4,20 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../core/clock';
+import { type Clock, realClock } from '../core/clock';
 
 /** Monotonic time for leases and timeouts: a wall clock that steps must not move them. */
-export const monotonicClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => {
-    if (h) clearTimeout(h as NodeJS.Timeout);
-  },
-};
+export const monotonicClock: Clock = { ...realClock, now: () => performance.now() };
 
 export function validatePeerUrl(url: string): string | undefined {
   if (!url) return 'the peer URL is empty';

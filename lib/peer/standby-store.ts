@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Clock } from '../core/clock';
+import { inTransaction, openDatabase } from '../store/sqlite';
 import { HybridClock, type HlcStamp, compareHlc, formatHlc, parseHlc } from '../core/hlc';
 
 export interface StoredValue {
@@ -32,16 +33,6 @@ export interface OutboxEntry extends Replicated {
   seq: number;
 }
 
-function openDatabase(filePath: string): DatabaseSync {
-  let sqlite: typeof import('node:sqlite');
-  try {
-    sqlite = require('node:sqlite') as typeof import('node:sqlite');
-  } catch {
-    throw new Error(`standby write needs Node.js 22.13 or later (node:sqlite); this is Node.js ${process.versions.node}`);
-  }
-  return new sqlite.DatabaseSync(filePath);
-}
-
 export class StandbyStore {
   readonly hlc: HybridClock;
   private db: DatabaseSync | undefined;
@@ -60,7 +51,7 @@ export class StandbyStore {
     clock: Clock,
   ) {
     if (filePath !== ':memory:') mkdirSync(dirname(filePath), { recursive: true });
-    const db = openDatabase(filePath);
+    const db = openDatabase(filePath, 'standby write');
     try {
       db.exec(`
         PRAGMA journal_mode = WAL;
@@ -177,13 +168,6 @@ export class StandbyStore {
   private tx(fn: () => void): void {
     const db = this.db;
     if (!db) throw new Error('the standby write store is closed');
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      fn();
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
+    inTransaction(db, fn, 'BEGIN IMMEDIATE');
   }
 }

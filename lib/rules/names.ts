@@ -39,3 +39,12 @@ export function defaultChannelName(index: number, taken: readonly string[] = [])
   while (taken.includes(`channel ${i}`)) i++;
   return `channel ${i}`;
 }
+
+/**
+ * The group an alarm or trend server pair shares between the two instances (its store rows and
+ * peer-link messages carry it): letters, digits, space, . - _ / and 1..100 long. `what` names it
+ * in the message ("alarm group").
+ */
+export function checkServiceGroup(v: string, what: string): string | undefined {
+  return /^[\w.\-/ ]{1,100}$/.test(v) ? undefined : `${what} "${v}" may hold letters, digits, space, . - _ / (1..100)`;
+}

@@ -7,17 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { EventStore, LoggedEvent } from '../core/event-log';
-
-/** Loaded on first use, so that a too old Node.js gets a clear message instead of a failed require. */
-function openDatabase(filePath: string): DatabaseSync {
-  let sqlite: typeof import('node:sqlite');
-  try {
-    sqlite = require('node:sqlite') as typeof import('node:sqlite');
-  } catch {
-    throw new Error(`the persistent event log needs Node.js 22.13 or later (node:sqlite); this is Node.js ${process.versions.node}`);
-  }
-  return new sqlite.DatabaseSync(filePath);
-}
+import { inTransaction, openDatabase } from './sqlite';
 
 export class SqliteEventStore implements EventStore {
   readonly filePath: string;
@@ -33,7 +23,7 @@ export class SqliteEventStore implements EventStore {
     let db: DatabaseSync | undefined;
     try {
       if (filePath !== ':memory:') mkdirSync(dirname(filePath), { recursive: true });
-      db = openDatabase(filePath);
+      db = openDatabase(filePath, 'the persistent event log');
       db.exec(`
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
@@ -96,15 +86,10 @@ export class SqliteEventStore implements EventStore {
   /** Deletes every event but remembers the highest id, so ids continue after a clear and a restart. */
   clear(): void {
     const db = this.open();
-    db.exec('BEGIN');
-    try {
+    inTransaction(db, () => {
       db.exec("INSERT INTO meta (key, value) VALUES ('clearedAtId', (SELECT COALESCE(MAX(id), 0) FROM events)) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)");
       db.exec('DELETE FROM events');
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
+    });
   }
 
   lastId(): number {

@@ -10,17 +10,8 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { AlarmBatch, AlarmStore, StoredAlarms } from '../alarm/store';
 import type { AlarmFact, OutboxEntry, ShelveFact } from '../alarm/types';
 import { holesFromPairs } from '../trend/intervals';
+import { inTransaction, openDatabase } from './sqlite';
 import { QUALITY_CODE, QUALITY_OF_CODE, type TimeRange, type TrendBucket, type TrendGap, type TrendSample, type TrendStore } from '../trend/types';
-
-function openDatabase(filePath: string): DatabaseSync {
-  let sqlite: typeof import('node:sqlite');
-  try {
-    sqlite = require('node:sqlite') as typeof import('node:sqlite');
-  } catch {
-    throw new Error(`the alarm and trend store needs Node.js 22.13 or later (node:sqlite); this is Node.js ${process.versions.node}`);
-  }
-  return new sqlite.DatabaseSync(filePath);
-}
 
 const SCHEMA = `
   PRAGMA journal_mode = WAL;
@@ -61,7 +52,7 @@ export class SqlitePairStore implements AlarmStore, TrendStore {
     let db: DatabaseSync | undefined;
     try {
       if (filePath !== ':memory:') mkdirSync(dirname(filePath), { recursive: true });
-      db = openDatabase(filePath);
+      db = openDatabase(filePath, 'the alarm and trend store');
       db.exec(SCHEMA);
       this.db = db;
       const p = (name: string, sql: string) => {
@@ -250,15 +241,7 @@ export class SqlitePairStore implements AlarmStore, TrendStore {
   }
 
   private transaction(fn: () => void): void {
-    const db = this.open();
-    db.exec('BEGIN');
-    try {
-      fn();
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
+    inTransaction(this.open(), fn);
   }
 
   private open(): DatabaseSync {

@@ -1,4 +1,5 @@
 // The trend-backfill node's editor properties and input messages, checked.
+import { checkServiceGroup } from '../rules/names';
 
 function num(def: Record<string, unknown>, key: string, fallback: number): number {
   const raw = def[key];
@@ -22,7 +23,8 @@ export interface TrendConfig {
 export function parseTrendConfig(def: Record<string, unknown>): TrendConfig {
   const problems: string[] = [];
   const group = String(def.group || def.name || 'trends').trim();
-  if (!/^[\w.\-/ ]{1,100}$/.test(group)) problems.push(`trend group "${group}" may hold letters, digits, space, . - _ / (1..100)`);
+  const groupProblem = checkServiceGroup(group, 'trend group');
+  if (groupProblem) problems.push(groupProblem);
   const periodMs = num(def, 'period', 1000);
   if (!Number.isInteger(periodMs) || periodMs < 100 || periodMs > 86_400_000) problems.push(`sampling period must be 100 ms .. 1 day, whole ms (got ${String(def.period)})`);
   const tags = String(def.tags ?? '').split(/[,\n]/).map((s) => s.trim()).filter(Boolean);

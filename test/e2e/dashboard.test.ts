@@ -5,20 +5,16 @@
 // Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it and sets REQUIRE_BROWSER,
 // so that in CI a missing browser fails instead of skipping).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchPage, requireChromium, shot } from '../helpers/browser';
 import { onFreePorts, readExample } from '../helpers/examples';
+import { DEMO_SETTINGS, newUserDir, spawnNodeRed, stopChild } from '../helpers/node-red-child';
 import { freePort } from '../helpers/ports';
 import { sleep } from '../helpers/wait';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'screenshots');
-// Flags for a closed network (see the machine notes): no background connections, no sandbox as root.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 async function httpOk(url: string): Promise<boolean> {
   try {
@@ -53,13 +49,6 @@ async function counter(page: Page): Promise<{ value: number; server: string }> {
   return { value: Number(m[1]), server: m[2] };
 }
 
-async function shot(page: Page, name: string): Promise<string> {
-  const file = join(SHOTS, `dashboard-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  assert.ok(statSync(file).size > 20_000, `${file} holds a rendered page`);
-  return file;
-}
-
 describe('npm start demo in headless Chromium (dashboard, fail and restore the primary)', function () {
   this.timeout(180_000);
   let dir: string | undefined;
@@ -69,21 +58,12 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
   let log = '';
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.REQUIRE_BROWSER) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
-      this.skip();
-    }
-    mkdirSync(SHOTS, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'redundancy-e2e-'));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(ROOT, join(dir, 'node_modules', 'node-red-contrib-redundancy'), 'dir');
+    requireChromium(this);
+    dir = newUserDir('redundancy-e2e-');
     writeFileSync(join(dir, 'flows.json'), JSON.stringify(await onFreePorts(readExample('12 - Diagnostics to e-mail and dashboard.json'))));
     const port = await freePort();
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', dir, '--port', String(port), '--settings', join(ROOT, 'scripts', 'demo-settings.cjs'), 'flows.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child } = spawnNodeRed({ userDir: dir, port, settingsFile: DEMO_SETTINGS, flowFile: 'flows.json', onOutput: (text) => (log += text) });
     nodeRed = child;
-    child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (log += b.toString()));
     const url = `http://127.0.0.1:${port}/dashboard/redundancy`;
     const deadline = Date.now() + 60_000;
     while (!(await httpOk(url))) {
@@ -91,19 +71,13 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
       if (Date.now() > deadline) throw new Error(`the dashboard did not answer within 60 s:\n${log.slice(-3000)}`);
       await sleep(250);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    ({ browser, page } = await launchPage(1400, 1000));
     await page.goto(url);
   });
 
   after(async function () {
     await browser?.close().catch(() => undefined);
-    if (nodeRed && nodeRed.exitCode === null) {
-      const exited = new Promise((resolve) => nodeRed?.once('exit', resolve));
-      nodeRed.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (nodeRed.exitCode === null) nodeRed.kill('SIGKILL');
-    }
+    if (nodeRed) await stopChild(nodeRed, 10_000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -116,7 +90,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
     const b = await counter(page);
     assert.equal(b.server, 'primary');
     assert.ok(b.value > a.value, `the counter advances (${a.value} then ${b.value})`);
-    await shot(page, '1-primary');
+    await shot(page, 'dashboard-1-primary', true);
   });
 
   it('"Fail primary (crash)": the pair switches to the secondary, the values keep coming, the event log explains it', async function () {
@@ -130,7 +104,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
     const after = await counter(page);
     assert.equal(after.server, 'secondary');
     assert.ok(after.value > before.value, `the counter goes on from the secondary (${before.value} then ${after.value})`);
-    await shot(page, '2-failed-over');
+    await shot(page, 'dashboard-2-failed-over', true);
   });
 
   it('"Restore primary": the primary comes back, and after the hold-off the pair returns to it', async function () {
@@ -138,7 +112,7 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
     const text = await waitForText(page, /promotion\s+secondary → primary/, 45_000, 'the promotion back to the primary');
     assert.match(text, /connected\s+primary\s+connected to opc\.tcp:\/\/127\.0\.0\.1:\d+\/UA\/Simulator\s+was down \d/, 'the reconnection says how long the primary was down');
     await waitForText(page, /primary \(hot, 1 failover\)/, 10_000, 'the pair active on the primary again');
-    await shot(page, '3-restored');
+    await shot(page, 'dashboard-3-restored', true);
   });
 
   it('fits 800 px: nothing cut off, each table row shown as a card', async function () {
@@ -150,6 +124,6 @@ describe('npm start demo in headless Chromium (dashboard, fail and restore the p
       return d.scrollWidth - d.clientWidth;
     });
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
-    await shot(page, '4-800px');
+    await shot(page, 'dashboard-4-800px', true);
   });
 });

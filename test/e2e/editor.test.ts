@@ -5,43 +5,16 @@
 // conflict prompt. Screenshots of every dialog go to screenshots/editor-*.png.
 // Needs Debian's chromium (.ci/run installs it and sets REQUIRE_BROWSER).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
-import { EditorProcess, ROOT } from '../helpers/editor-process';
+import type { Browser, Page } from 'playwright-core';
+import { closeTrays, editConfigNode, editNode, expectText, launchPage, messageOf, openEditor, requireChromium, shot, traysGone } from '../helpers/browser';
+import { EditorProcess } from '../helpers/editor-process';
 import { freePort } from '../helpers/ports';
 import { sleep } from '../helpers/wait';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'screenshots');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SIM = '/UA/Simulator';
 // Functions passed to page.evaluate run in the browser (this project compiles without the DOM library).
 declare const window: unknown;
 declare const document: { querySelectorAll(s: string): { length: number } };
-
-async function shot(page: Page, name: string): Promise<void> {
-  const file = join(SHOTS, `editor-${name}.png`);
-  await page.screenshot({ path: file });
-  assert.ok(statSync(file).size > 20_000, `${file} holds a rendered page`);
-}
-
-/** The message shown under a field (or a list row): waits until it reads as expected. */
-async function expectMessage(locator: Locator, pattern: RegExp, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = (await locator.count()) > 0 ? await locator.first().innerText() : '';
-    if (pattern.test(text)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what}: expected ${pattern}, the dialog shows ${JSON.stringify(text)}`);
-}
-
-/** The message div of the form row holding `input` (empty when the field is valid). */
-function messageOf(page: Page, inputSelector: string): Locator {
-  return page.locator(`.form-row:has(${inputSelector}) > .redundancy-msg.redundancy-active`);
-}
 
 describe('the editor in headless Chromium (discover, trust, browse, messages, examples)', function () {
   this.timeout(180_000);
@@ -51,12 +24,7 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
   const errors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.REQUIRE_BROWSER) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
-      this.skip();
-    }
-    mkdirSync(SHOTS, { recursive: true });
+    requireChromium(this);
     const [pPort, sPort] = [await freePort(), await freePort()];
     const flow = [
       { id: 'e2e-tab', type: 'tab', label: 'Line 1' },
@@ -69,15 +37,9 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
       { id: 'e2e-sims', type: 'opcua-simulator', z: 'e2e-tab', name: 'secondary server', port: sPort, counterPeriod: 100, serviceLevel: 255, bulkItems: 0, x: 200, y: 400, wires: [] },
     ];
     nr = await EditorProcess.start(flow);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    ({ browser, page } = await launchPage(1500, 1000));
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${nr.url}/`);
-    await page.waitForFunction(() => {
-      const RED = (window as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED;
-      return !!RED?.nodes?.node?.('e2e-src') && !!(window as unknown as { RedundancyRules?: unknown }).RedundancyRules;
-    }, null, { timeout: 60_000 });
-    await page.waitForTimeout(500);
+    await openEditor(page, nr.url, 'e2e-src');
   });
 
   after(async function () {
@@ -89,26 +51,13 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     assert.deepEqual(errors.splice(0), [], 'no script error in the editor');
   });
 
-  /** Closes whatever trays a failed step left open, so the next test starts from the canvas. */
-  async function closeTrays(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      const open = await page.locator('.red-ui-tray').count();
-      if (open === 0) return;
-      await page.evaluate(() => (window as unknown as { RED: { tray: { close(): void } } }).RED.tray.close());
-      await sleep(400);
-    }
-  }
-
   /** Cancels the open dialog and waits until it is gone (a dialog opened before would share its ids). */
   async function cancel(): Promise<void> {
     await page.click('#node-dialog-cancel');
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10_000 });
+    await traysGone(page);
   }
 
-  const edit = (id: string) => page.evaluate((nodeId) => {
-    const RED = (window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
-    RED.editor.edit(RED.nodes.node(nodeId));
-  }, id);
+  const edit = (id: string) => editNode(page, id);
 
   it('discovers the simulator\'s endpoints, trusts its certificate and picks Sign and encrypt', async function () {
     await edit('e2e-src');
@@ -122,7 +71,7 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     const cert = page.locator('#redundancy-discover .redundancy-cert');
     assert.match(await cert.innerText(), /does not trust it yet/);
     assert.match(await cert.innerText(), /Thumbprint \(SHA-1\)\s+[0-9a-f]{40}/);
-    await shot(page, '1-discover');
+    await shot(page, 'editor-1-discover');
     await page.click('#redundancy-discover button.redundancy-trust');
     await page.waitForSelector('.red-ui-notification:has-text("Trusted:")', { timeout: 15_000 });
     await page.click('#redundancy-discover-table tr.redundancy-endpoint[data-mode="SignAndEncrypt"][data-policy="Basic256Sha256"]');
@@ -135,7 +84,7 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     assert.match(panel, /node-red-contrib-redundancy\/pki\/client/);
     assert.match(panel, /Trusted servers\s+\S+/);
     assert.doesNotMatch(panel, /Trusted servers\s+none yet/);
-    await shot(page, '2-pair-security');
+    await shot(page, 'editor-2-pair-security');
     await page.click('#node-config-dialog-ok');
     await page.waitForSelector('#node-input-items-browse');
   });
@@ -153,20 +102,20 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     // The other one found by searching.
     await page.fill('#redundancy-browse-search', 'setp');
     await page.press('#redundancy-browse-search', 'Enter');
-    await expectMessage(page.locator('#redundancy-browse-status'), /^1 found in \d+ nodes$/, 'the search result');
+    await expectText(page.locator('#redundancy-browse-status'), /^1 found in \d+ nodes$/, 'the search result');
     const setpoint = page.locator('#redundancy-browse-tree .red-ui-treeList-label', { hasText: 'Setpoint' });
     await setpoint.waitFor({ timeout: 20_000 });
     assert.match(await setpoint.innerText(), /Simulation\/Setpoint · Double · read\/write/);
     await setpoint.locator('input[type=checkbox]').check();
-    await expectMessage(page.locator('#redundancy-browse-picked'), /^2 items picked$/, 'the count of picked items');
-    await shot(page, '3-browse');
+    await expectText(page.locator('#redundancy-browse-picked'), /^2 items picked$/, 'the count of picked items');
+    await shot(page, 'editor-3-browse');
     await page.click('#redundancy-browse-add');
     await page.locator('#node-input-items-container .node-input-item-id').nth(2).waitFor({ timeout: 10_000 });
     const ids = await page.locator('#node-input-items-container .node-input-item-id').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     const names = await page.locator('#node-input-items-container .node-input-item-name').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     assert.deepEqual(ids, ['ns=1;s=Simulation.Counter', 'ns=1;s=Simulation.Sine', 'ns=1;s=Simulation.Setpoint']);
     assert.deepEqual(names, ['counter', 'Sine', 'Setpoint']);
-    await shot(page, '4-source-items');
+    await shot(page, 'editor-4-source-items');
     await page.click('#node-dialog-ok');
     await page.click('#red-ui-header-button-deploy');
     await page.waitForSelector('.red-ui-notification:has-text("Successfully deployed")', { timeout: 20_000 });
@@ -174,12 +123,12 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     for (const topic of ['Sine', 'Setpoint', 'counter']) {
       await page.locator('.red-ui-debug-msg-topic', { hasText: new RegExp(`^${topic} : msg`) }).first().waitFor({ timeout: 30_000 });
     }
-    await shot(page, '5-deployed-debug');
+    await shot(page, 'editor-5-deployed-debug');
   });
 
   it('explains each invalid value in the pair dialog, and marks the tab holding it', async function () {
-    await closeTrays();
-    await page.evaluate(() => (window as unknown as { RED: { editor: { editConfig(a: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'redundant-pair', 'e2e-pair'));
+    await closeTrays(page);
+    await editConfigNode(page, 'redundant-pair', 'e2e-pair');
     await page.waitForSelector('#node-config-input-name');
     const name = messageOf(page, '#node-config-input-name');
     for (const ok of ['Linie Süd', 'Line 1 (north)']) {
@@ -188,30 +137,30 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
       assert.equal(await name.count(), 0, `"${ok}" is a valid name`);
     }
     await page.fill('#node-config-input-name', 'Line 1, Line 2');
-    await expectMessage(name, /must not contain a comma/, 'a name with a comma');
+    await expectText(name, /must not contain a comma/, 'a name with a comma');
     await page.fill('#node-config-input-name', 'Line 1 (north)');
     await page.fill('#node-config-input-primaryEndpoint', 'opc.tcp://[::1]:4840');
     await sleep(300);
     assert.equal(await messageOf(page, '#node-config-input-primaryEndpoint').count(), 0, 'an IPv6 endpoint is valid');
     await page.fill('#node-config-input-primaryEndpoint', 'opc.tcp://plc-a:99999/UA');
-    await expectMessage(messageOf(page, '#node-config-input-primaryEndpoint'), /port 99999 is out of range; a TCP port is 1–65535/, 'port 99999');
+    await expectText(messageOf(page, '#node-config-input-primaryEndpoint'), /port 99999 is out of range; a TCP port is 1–65535/, 'port 99999');
     await page.click('#red-ui-tab-redundant-pair-tab-security a.red-ui-tab-label');
     await page.selectOption('#node-config-input-authMode', 'username');
     await page.fill('#node-config-input-user', '');
-    await expectMessage(messageOf(page, '#node-config-input-user'), /a user name is required with "user name and password"/, 'an empty user name');
+    await expectText(messageOf(page, '#node-config-input-user'), /a user name is required with "user name and password"/, 'an empty user name');
     await page.click('#red-ui-tab-redundant-pair-tab-redundancy a.red-ui-tab-label');
     await page.fill('#node-config-input-pingInterval', '10');
-    await expectMessage(messageOf(page, '#node-config-input-pingInterval'), /the ping interval must be 50–3600000 ms \(got 10\)/, 'a ping interval of 10 ms');
+    await expectText(messageOf(page, '#node-config-input-pingInterval'), /the ping interval must be 50–3600000 ms \(got 10\)/, 'a ping interval of 10 ms');
     // The tabs holding the invalid fields are marked, seen from the third tab.
     const marked = await page.locator('#node-config-redundant-pair-tabs li.redundancy-tab-error a.red-ui-tab-label').allInnerTexts();
     assert.deepEqual(marked.map((t) => t.trim()), ['Endpoints', 'Security', 'Redundancy']);
-    await shot(page, '6-pair-invalid');
+    await shot(page, 'editor-6-pair-invalid');
     await page.click('#node-config-dialog-cancel');
-    await closeTrays();
+    await closeTrays(page);
   });
 
   it('explains invalid items, condition rows, a diagnostics filter and template, and two simulators on one port', async function () {
-    await closeTrays();
+    await closeTrays(page);
     await edit('e2e-src');
     await page.waitForSelector('#node-input-items-container');
     const add = async (id: string, name: string) => {
@@ -226,9 +175,9 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     await add('DeviceOk', '');
     await add('nsu=urn:node-red-contrib-redundancy:simulator;s=Simulation.Running', 'counter');
     const rowMsg = (i: number) => page.locator('#node-input-items-container > li').nth(i).locator('.redundancy-msg.redundancy-active');
-    await expectMessage(rowMsg(before), /"DeviceOk" is not a node id .* e\.g\. ns=1;s=DeviceOk \(or use Browse\)/, 'an item that is not a node id');
-    await expectMessage(rowMsg(before + 1), new RegExp(`^the display name "counter" is used twice \\(rows 1 and ${before + 2}\\)`), 'a duplicate display name (the nsu= id itself is valid)');
-    await shot(page, '7-source-invalid');
+    await expectText(rowMsg(before), /"DeviceOk" is not a node id .* e\.g\. ns=1;s=DeviceOk \(or use Browse\)/, 'an item that is not a node id');
+    await expectText(rowMsg(before + 1), new RegExp(`^the display name "counter" is used twice \\(rows 1 and ${before + 2}\\)`), 'a duplicate display name (the nsu= id itself is valid)');
+    await shot(page, 'editor-7-source-invalid');
     await cancel();
 
     await edit('e2e-cond');
@@ -244,33 +193,33 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     await row.locator('.c-kind').selectOption('stale');
     await row.locator('.c-item').fill('DeviceOk');
     await row.locator('.c-ms').fill('-1');
-    await expectMessage(row.locator('.redundancy-msg.redundancy-active'), /^the condition needs a name · "DeviceOk" is not a node id .* · "stale after" must be a number of milliseconds > 0 \(got -1\)$/, 'an empty name, DeviceOk and −1');
+    await expectText(row.locator('.redundancy-msg.redundancy-active'), /^the condition needs a name · "DeviceOk" is not a node id .* · "stale after" must be a number of milliseconds > 0 \(got -1\)$/, 'an empty name, DeviceOk and −1');
     assert.equal(await row.locator('.c-name.input-error, .c-item.input-error, .c-ms.input-error').count(), 3, 'the three fields are marked');
-    await shot(page, '8-condition-invalid');
+    await shot(page, 'editor-8-condition-invalid');
     await cancel();
 
     await edit('e2e-diag');
     await page.waitForSelector('#node-input-pairs');
     await page.fill('#node-input-pairs', 'Linie Süd, line 9');
-    await expectMessage(messageOf(page, '#node-input-pairs'), /^no pair is named "line 9": events of a pair not listed are never shown \(pairs: "Linie Süd"; leave empty for all\)$/, 'a pair filter naming no pair');
+    await expectText(messageOf(page, '#node-input-pairs'), /^no pair is named "line 9": events of a pair not listed are never shown \(pairs: "Linie Süd"; leave empty for all\)$/, 'a pair filter naming no pair');
     await page.fill('#node-input-subject', '{{pair}}: {{kindLabel}} ({{faiovers}})');
-    await expectMessage(messageOf(page, '#node-input-subject'), /^subject template: unknown field "faiovers" at line 1, column 26 \(did you mean "failovers"\?\)/, 'an unknown template field');
-    await shot(page, '9-diagnostics-invalid');
+    await expectText(messageOf(page, '#node-input-subject'), /^subject template: unknown field "faiovers" at line 1, column 26 \(did you mean "failovers"\?\)/, 'an unknown template field');
+    await shot(page, 'editor-9-diagnostics-invalid');
     await cancel();
 
     await edit('e2e-sims');
     await page.waitForSelector('#node-input-port');
     const otherPort = await page.evaluate(() => String((window as unknown as { RED: { nodes: { node(id: string): { port: number } } } }).RED.nodes.node('e2e-simp').port));
     await page.fill('#node-input-port', otherPort);
-    await expectMessage(messageOf(page, '#node-input-port'), new RegExp(`^port ${otherPort} is also used by the simulator "primary server": each simulator needs a port of its own$`), 'two simulators on one port');
+    await expectText(messageOf(page, '#node-input-port'), new RegExp(`^port ${otherPort} is also used by the simulator "primary server": each simulator needs a port of its own$`), 'two simulators on one port');
     await page.fill('#node-input-port', '99999');
-    await expectMessage(messageOf(page, '#node-input-port'), /^the port must be 1–65535 \(got 99999\)$/, 'a port out of range');
-    await shot(page, '10-simulator-invalid');
+    await expectText(messageOf(page, '#node-input-port'), /^the port must be 1–65535 \(got 99999\)$/, 'a port out of range');
+    await shot(page, 'editor-10-simulator-invalid');
     await cancel();
   });
 
   it('imports two examples side by side without a conflict prompt', async function () {
-    await closeTrays();
+    await closeTrays(page);
     const tabsBefore = await page.evaluate(() => { let n = 0; (window as unknown as { RED: { nodes: { eachWorkspace(f: () => void): void } } }).RED.nodes.eachWorkspace(() => { n++; }); return n; });
     for (const example of ['01 - OPC UA pair, cold mode', '02 - OPC UA pair, warm mode']) {
       await page.evaluate(() => (window as unknown as { RED: { actions: { invoke(a: string): void } } }).RED.actions.invoke('core:show-examples-import-dialog'));
@@ -285,11 +234,11 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     const tabsAfter = await page.evaluate(() => { const labels: string[] = []; (window as unknown as { RED: { nodes: { eachWorkspace(f: (w: { label: string }) => void): void } } }).RED.nodes.eachWorkspace((w) => { labels.push(w.label); }); return labels; });
     assert.equal(tabsAfter.length, tabsBefore + 2, tabsAfter.join(', '));
     assert.ok(tabsAfter.includes('OPC UA pair, cold mode') && tabsAfter.includes('OPC UA pair, warm mode'), tabsAfter.join(', '));
-    await shot(page, '11-two-examples');
+    await shot(page, 'editor-11-two-examples');
   });
 
   it('the palette filter "redund" finds every node of the package', async function () {
-    await closeTrays();
+    await closeTrays(page);
     await page.click('#red-ui-palette-search input');
     await page.locator('#red-ui-palette-search input').pressSequentially('redund', { delay: 30 });
     await sleep(800);
@@ -304,7 +253,7 @@ describe('the editor in headless Chromium (discover, trust, browse, messages, ex
     });
     assert.ok(ours.length >= 4, ours.join(', '));
     assert.deepEqual(shown.sort(), ours);
-    await shot(page, '12-palette');
+    await shot(page, 'editor-12-palette');
     await page.fill('#red-ui-palette-search input', '');
   });
 });

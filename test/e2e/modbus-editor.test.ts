@@ -6,35 +6,11 @@
 // bad item and warns of an overlap. Screenshots go to screenshots/editor-modbus-*.png.
 // Needs Debian's chromium (.ci/run installs it and sets REQUIRE_BROWSER).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
-import { EditorProcess, ROOT } from '../helpers/editor-process';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { closeTrays, editConfigNode, editNode, expectText, launchPage, messageOf, openEditor, requireChromium, shot, traysGone } from '../helpers/browser';
+import { EditorProcess } from '../helpers/editor-process';
 import { onFreePorts, readExample } from '../helpers/examples';
 import { sleep } from '../helpers/wait';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'screenshots');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-declare const window: unknown;
-declare const document: { querySelectorAll(s: string): { length: number } };
-
-async function shot(page: Page, name: string): Promise<void> {
-  const file = join(SHOTS, `editor-modbus-${name}.png`);
-  await page.screenshot({ path: file });
-  assert.ok(statSync(file).size > 20_000, `${file} holds a rendered page`);
-}
-
-async function expectText(locator: Locator, pattern: RegExp, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = (await locator.count()) > 0 ? await locator.first().innerText() : '';
-    if (pattern.test(text)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what}: expected ${pattern}, the dialog shows ${JSON.stringify(text)}`);
-}
 
 async function expectValue(locator: Locator, pattern: RegExp, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -47,10 +23,6 @@ async function expectValue(locator: Locator, pattern: RegExp, what: string): Pro
   throw new Error(`${what}: expected ${pattern}, the field holds ${JSON.stringify(value)}`);
 }
 
-function messageOf(page: Page, inputSelector: string): Locator {
-  return page.locator(`.form-row:has(${inputSelector}) > .redundancy-msg.redundancy-active`);
-}
-
 describe('the Modbus dialogs in headless Chromium (pair transport fields and options, source items)', function () {
   this.timeout(120_000);
   let nr: EditorProcess | undefined;
@@ -61,25 +33,14 @@ describe('the Modbus dialogs in headless Chromium (pair transport fields and opt
   let sourceId = '';
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.REQUIRE_BROWSER) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`);
-      this.skip();
-    }
-    mkdirSync(SHOTS, { recursive: true });
+    requireChromium(this);
     const flow = await onFreePorts(readExample('07 - Modbus data path redundancy (Ethernet and serial, one PLC).json'));
     pairId = flow.find((n) => n.type === 'redundant-pair')!.id as string;
     sourceId = flow.find((n) => n.type === 'redundant-source')!.id as string;
     nr = await EditorProcess.start(flow);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    ({ browser, page } = await launchPage(1500, 1000));
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${nr.url}/`);
-    await page.waitForFunction((id) => {
-      const RED = (window as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED;
-      return !!RED?.nodes?.node?.(id) && !!(window as unknown as { RedundancyRules?: unknown }).RedundancyRules;
-    }, sourceId, { timeout: 60_000 });
-    await page.waitForTimeout(500);
+    await openEditor(page, nr.url, sourceId);
   });
 
   after(async function () {
@@ -91,16 +52,8 @@ describe('the Modbus dialogs in headless Chromium (pair transport fields and opt
     assert.deepEqual(errors.splice(0), [], 'no script error in the editor');
   });
 
-  async function closeTrays(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      if ((await page.locator('.red-ui-tray').count()) === 0) return;
-      await page.evaluate(() => (window as unknown as { RED: { tray: { close(): void } } }).RED.tray.close());
-      await sleep(400);
-    }
-  }
-
   it('pair: the endpoints read into transport fields and composed back; each bad value explained', async function () {
-    await page.evaluate((id) => (window as unknown as { RED: { editor: { editConfig(a: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'redundant-pair', id), pairId);
+    await editConfigNode(page, 'redundant-pair', pairId);
     await page.locator('#node-config-input-protocol').waitFor({ timeout: 10_000 });
     await sleep(500);
     assert.equal(await page.locator('#node-config-input-protocol').inputValue(), 'modbus');
@@ -111,7 +64,7 @@ describe('the Modbus dialogs in headless Chromium (pair transport fields and opt
     assert.equal(await secondary.locator('.redundant-pair-mb-transport').inputValue(), 'rtu-tcp');
     assert.ok(!(await page.locator('#redundant-pair-discover-primary').isVisible()), 'no OPC UA discovery for Modbus');
     assert.equal(await page.locator('#node-config-redundant-pair-tabs li.redundancy-tab-error').count(), 0, 'no tab marked: a Modbus pair has no security settings to fix');
-    await shot(page, 'pair-endpoints');
+    await shot(page, 'editor-modbus-pair-endpoints');
     // The secondary becomes a real serial port: the endpoint text follows the fields.
     await secondary.locator('.redundant-pair-mb-transport').selectOption('rtu');
     await expectText(messageOf(page, '#node-config-input-secondaryEndpoint'), /serial port is missing/, 'an empty serial port');
@@ -120,7 +73,7 @@ describe('the Modbus dialogs in headless Chromium (pair transport fields and opt
     await secondary.locator('.redundant-pair-mb-parity').selectOption('even');
     await expectValue(page.locator('#node-config-input-secondaryEndpoint'), /^modbus-rtu:\/dev\/ttyUSB0\?baud=19200&parity=even$/, 'the composed serial endpoint');
     await expectText(messageOf(page, '#node-config-input-secondaryEndpoint'), /^$/, 'no message once the serial port is set');
-    await shot(page, 'pair-serial');
+    await shot(page, 'editor-modbus-pair-serial');
     // A unit id 0 (broadcast) is explained under the endpoint.
     await primary.locator('.redundant-pair-mb-unit').fill('0');
     await expectText(messageOf(page, '#node-config-input-primaryEndpoint'), /unit 0 is the broadcast address/, 'unit 0');
@@ -139,17 +92,14 @@ describe('the Modbus dialogs in headless Chromium (pair transport fields and opt
     await page.locator('#node-config-input-mode').selectOption('warm');
     await page.locator('#node-config-input-standbySampling').check();
     await expectText(messageOf(page, '#node-config-input-standbySampling'), /standby sampling is not available for Modbus/, 'standby sampling');
-    await shot(page, 'pair-options');
+    await shot(page, 'editor-modbus-pair-options');
     await page.click('#node-config-dialog-cancel');
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10_000 });
+    await traysGone(page);
   });
 
   it('source: poll period, the node-red-contrib-modbus output, a bad item explained, an overlap warned', async function () {
-    await closeTrays();
-    await page.evaluate((id) => {
-      const RED = (window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
-      RED.editor.edit(RED.nodes.node(id));
-    }, sourceId);
+    await closeTrays(page);
+    await editNode(page, sourceId);
     await page.locator('#node-input-items-container').waitFor({ timeout: 10_000 });
     await sleep(500);
     await expectText(page.locator('#redundant-source-sampling-label'), /^Poll period$/, 'the poll period label');
@@ -163,8 +113,8 @@ describe('the Modbus dialogs in headless Chromium (pair transport fields and opt
     await ids.nth(2).fill('HR5');
     await expectText(page.locator('#node-input-items-container li').nth(2).locator('.redundancy-msg.redundancy-warn.redundancy-active'), /HR4:float32 and HR5 share holding register 5/, 'the overlap warning');
     await page.locator('#node-input-output').selectOption('modbus-read');
-    await shot(page, 'source');
+    await shot(page, 'editor-modbus-source');
     await page.click('#node-dialog-cancel');
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10_000 });
+    await traysGone(page);
   });
 });

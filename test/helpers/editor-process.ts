@@ -2,14 +2,12 @@
 // browser on its editor). Two-instance tests use test/helpers/node-red-process.ts.
 // it), for tests that need what the test helper does not give: the editor and its httpAdmin with
 // adminAuth, a restart that keeps the user dir, a browser. Ports are free ones; every wait bounded.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { newUserDir, quietSettings, spawnNodeRed, stopChild } from './node-red-child';
 import { freePort } from './ports';
 import { sleep } from './wait';
-
-export const ROOT = join(__dirname, '..', '..', '..');
 
 /** Users of an adminAuth test: the admin may do anything, the viewer only read. */
 export const ADMIN = { username: 'admin', password: 'admin-pass-12', scope: '*' };
@@ -38,27 +36,15 @@ export class EditorProcess {
 
   /** Writes the user dir (flow, settings, the package linked in) and starts Node-RED; resolves once the editor answers. */
   static async start(flow: unknown[], opts: NodeRedOptions = {}): Promise<EditorProcess> {
-    const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'redundancy-nr-'));
-    if (!opts.userDir) {
-      mkdirSync(join(userDir, 'node_modules'));
-      symlinkSync(ROOT, join(userDir, 'node_modules', 'node-red-contrib-redundancy'), 'dir');
-    }
+    const userDir = opts.userDir ?? newUserDir('redundancy-nr-');
     writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flow));
     const settingsFile = join(userDir, 'settings.cjs');
-    const settings = {
-      uiHost: '127.0.0.1',
-      flowFile: 'flows.json',
+    const settings = quietSettings({
       credentialSecret: 'redundancy-test-secret',
-      diagnostics: { enabled: false },
-      telemetry: { enabled: false },
-      runtimeState: { enabled: false, ui: false },
-      logging: { console: { level: 'info', metrics: false, audit: false } },
-      editorTheme: { projects: { enabled: false }, tours: false },
-      externalModules: { autoInstall: false, palette: { allowInstall: false } },
       ...(opts.adminAuth
         ? { adminAuth: { type: 'credentials', users: [{ username: ADMIN.username, password: HASHES.admin, permissions: '*' }, { username: VIEWER.username, password: HASHES.viewer, permissions: 'read' }] } }
         : {}),
-    };
+    });
     writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
     const nr = new EditorProcess(userDir, await freePort(), settingsFile);
     await nr.launch();
@@ -66,10 +52,8 @@ export class EditorProcess {
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', this.userDir, '--port', String(this.port), '--settings', this.settingsFile, 'flows.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child } = spawnNodeRed({ userDir: this.userDir, port: this.port, settingsFile: this.settingsFile, flowFile: 'flows.json', onOutput: (text) => (this.log += text) });
     this.child = child;
-    child.stdout?.on('data', (b: Buffer) => (this.log += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (this.log += b.toString()));
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}):\n${this.log.slice(-3000)}`);
@@ -90,11 +74,7 @@ export class EditorProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000)]);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child) await stopChild(child, 10_000);
   }
 
   /** Stops and starts again on the same user dir and port (the flow as deployed). */

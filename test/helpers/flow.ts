@@ -39,6 +39,30 @@ export function loggedErrors(): string[] {
   return log.args.filter((a: Array<{ level: number; msg: unknown }>) => a[0].level === log.ERROR).map((a: Array<{ msg: unknown }>) => String(a[0].msg));
 }
 
+/** A hot OPC UA redundant-pair node (no security, anonymous, 300 ms pings), `extra` over it. */
+export function opcuaPairDef(id: string, name: string, primary: string, secondary: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'redundant-pair', name, protocol: 'opcua', primaryEndpoint: primary, secondaryEndpoint: secondary, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', mode: 'hot', pingInterval: 300, pingTimeout: 300, autoPromote: true, holdOff: 1000, reconnectMax: 1000, ...extra };
+}
+
+export interface ShownStatus {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+/** Every status node `id` has shown, in order (the helper's status spy is shared by all nodes: this node's calls). */
+export function statusesOf(id: string): ShownStatus[] {
+  const spy = helper.getNode(id).status as { getCalls(): Array<{ thisValue: { id: string }; args: ShownStatus[] }> };
+  return spy
+    .getCalls()
+    .filter((c) => c.thisValue.id === id)
+    .map((c) => c.args[0]);
+}
+
+export function lastStatus(id: string): ShownStatus | undefined {
+  return statusesOf(id).at(-1);
+}
+
 /** Counts of open sockets and timers, to prove a redeploy released everything. */
 export function openHandles(): { sockets: number; timers: number } {
   const info = process.getActiveResourcesInfo();

@@ -8,9 +8,9 @@
 // .ci/run installs mosquitto and sets REQUIRE_TOOLS=1, so in CI a missing broker fails the test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portOpen, stopChild } from './node-red-child';
 import { freePort } from './ports';
 import { sleep } from './wait';
 
@@ -22,17 +22,6 @@ export function requireMosquitto(ctx: Mocha.Context): void {
   if (process.env.REQUIRE_TOOLS) throw new Error(`mosquitto not found at ${MOSQUITTO} (apt-get install mosquitto, or set MOSQUITTO_PATH)`);
   console.log(`      (skipped: no mosquitto at ${MOSQUITTO}; apt-get install mosquitto)`);
   ctx.skip();
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export interface MosquittoOptions {
@@ -85,7 +74,7 @@ export class Mosquitto {
     child.stdout?.on('data', (b: Buffer) => (this.output += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (this.output += b.toString()));
     const deadline = Date.now() + 10_000;
-    while (!(await canConnect(this.port))) {
+    while (!(await portOpen(this.port))) {
       if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode}): ${this.output}`);
       if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${this.port} within 10 s: ${this.output}`);
       await sleep(50);
@@ -94,14 +83,7 @@ export class Mosquitto {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    if (child) await stopChild(child, 5000);
   }
 
   async dispose(): Promise<void> {

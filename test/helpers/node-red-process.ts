@@ -20,10 +20,11 @@
 //                                         the path is called (this = its parent)
 // Credentials are written unencrypted (credentialSecret: false in the generated settings).
 // Settings: a JSON object merged over the defaults below (no functions).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { linkPackage, quietSettings, spawnNodeRed, stopChild } from './node-red-child';
 import { freePort } from './ports';
 import { sleep } from './wait';
 
@@ -45,9 +46,6 @@ export interface NodeRedProcessOptions {
   /** Bound on start-up until the flows run (default 60 s: a loaded CI machine). */
   startTimeoutMs?: number;
 }
-
-const ROOT = join(__dirname, '..', '..', '..');
-const RED_JS = join(ROOT, 'node_modules', 'node-red', 'red.js');
 
 const PROBE_JS = `
 module.exports = function (RED) {
@@ -100,7 +98,6 @@ const PROBE_HTML = `<script type="text/javascript">RED.nodes.registerType('test-
 export class NodeRedProcess {
   private child: ChildProcess | undefined;
   private output = '';
-  private exited: Promise<number | null> = Promise.resolve(null);
   private readonly tempDir: boolean;
 
   private constructor(
@@ -147,17 +144,12 @@ export class NodeRedProcess {
 
   /** SIGTERM: Node-RED stops its flows (close handlers run); SIGKILL after `timeoutMs`. */
   async stop(timeoutMs = 20_000): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGTERM');
-    const code = await Promise.race([this.exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
-    if (code === 'timeout') await this.kill();
+    if (this.running) await stopChild(this.child!, timeoutMs);
   }
 
   /** SIGKILL: the process ends at once, nothing of it runs. */
   async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGKILL');
-    await this.exited;
+    if (this.running) await stopChild(this.child!, 0, 'SIGKILL');
   }
 
   async dispose(): Promise<void> {
@@ -215,43 +207,22 @@ export class NodeRedProcess {
 
   private prepare(): void {
     const o = this.options;
-    mkdirSync(join(this.userDir, 'node_modules'), { recursive: true });
+    linkPackage(this.userDir);
     mkdirSync(join(this.userDir, 'nodes'), { recursive: true });
-    const link = join(this.userDir, 'node_modules', 'node-red-contrib-redundancy');
-    if (!existsSync(link)) symlinkSync(ROOT, link, 'dir');
     writeFileSync(join(this.userDir, 'nodes', 'test-probe.js'), PROBE_JS);
     writeFileSync(join(this.userDir, 'nodes', 'test-probe.html'), PROBE_HTML);
     if (!existsSync(join(this.userDir, 'flows.json'))) {
       writeFileSync(join(this.userDir, 'flows.json'), JSON.stringify(o.flows, null, 1));
       writeFileSync(join(this.userDir, 'flows_cred.json'), JSON.stringify(o.credentials ?? {}));
     }
-    const settings = {
-      uiHost: '127.0.0.1',
-      flowFile: 'flows.json',
-      credentialSecret: false,
-      diagnostics: { enabled: false },
-      telemetry: { enabled: false },
-      runtimeState: { enabled: false, ui: false },
-      logging: { console: { level: 'info', metrics: false, audit: false } },
-      editorTheme: { projects: { enabled: false }, tours: false },
-      externalModules: { autoInstall: false, palette: { allowInstall: false } },
-      ...o.settings,
-    };
+    const settings = quietSettings({ credentialSecret: false, ...o.settings });
     writeFileSync(join(this.userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 1)};\n`);
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(process.execPath, [RED_JS, '--userDir', this.userDir, '--port', String(this.port), '--settings', join(this.userDir, 'settings.js')], {
-      cwd: this.userDir,
-      env: { ...process.env, ...this.options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.output += `--- ${this.name} start ${new Date().toISOString()}\n`;
+    const { child } = spawnNodeRed({ userDir: this.userDir, port: this.port, settingsFile: join(this.userDir, 'settings.js'), cwd: this.userDir, env: this.options.env ?? {}, onOutput: (text) => (this.output += text) });
     this.child = child;
-    const tag = `--- ${this.name} start ${new Date().toISOString()}\n`;
-    this.output += tag;
-    child.stdout?.on('data', (b: Buffer) => (this.output += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (this.output += b.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);
     await this.waitStarted();
   }

@@ -230,6 +230,8 @@ describe('alarm and trend pairs: two Node-RED processes, the real peer link, SQL
     for (const x of backends) assert.equal((await syncState(pair.a, x))?.outbox, 1, `${x}: the ack waits in a's outbox`);
     historyBeforeKill.a = (await linkState(pair.a))!.history.map((h) => ({ ...h, to: h.to ?? Date.now() }));
     for (const x of backends) actionsBeforeKill[x] = await pair.a.messages(idsOf(x).act);
+    // a may have found the interval both lost before it dies (a backfill pass before the cut): its events so far.
+    const aEventsBeforeKill = await pair.a.messages(IDS.events);
     const killedAt = Date.now();
     await pair.a.kill();
     pair.healLink();
@@ -288,7 +290,7 @@ describe('alarm and trend pairs: two Node-RED processes, the real peer link, SQL
       }
       for (const p of [pair.a, pair.b]) {
         await until(`${x}: ${p.name} reports the interval both lost`, 20_000, async () => (await p.messages(idsOf(x).gaps)).some((m) => (m.msg.gaps as Array<{ tag: string; state: string; from: number; to: number }>).some((g) => g.state === 'both' && g.tag === 'T1' && g.from <= bothOff + CORE_AFTER_MS && g.to >= bothOn - P)));
-        const events = (await p.messages(IDS.events)).map((m) => m.msg.event as { kind: string; pair: string; reason: string });
+        const events = [...(p === pair.a ? aEventsBeforeKill : []), ...(await p.messages(IDS.events))].map((m) => m.msg.event as { kind: string; pair: string; reason: string });
         assert.ok(events.some((e) => e.kind === 'trend-gap-both' && e.pair === idsOf(x).trendGroup && /T1: no good samples on either instance/.test(e.reason)), `${x}: ${p.name} sent trend-gap-both to the diagnostics node`);
       }
       // A chart query on a: values where b filled in, a break (null) where both lost them, the backfilled runs marked.

@@ -4,22 +4,11 @@
 import assert from 'node:assert/strict';
 import { ModbusDriver } from '../../lib/drivers/modbus';
 import { parseModbusOptions } from '../../lib/rules/modbus';
-import { helper, loadFlow, loggedErrors, startServer, stopServer, waitFor } from '../helpers/flow';
+import { helper, lastStatus, loadFlow, loggedErrors, startServer, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const simModule = require('../../nodes/modbus-simulator');
-
-interface StatusCall {
-  thisValue: { id: string };
-  args: Array<{ fill?: string; shape?: string; text?: string }>;
-}
-
-function lastStatus(id: string): { fill?: string; shape?: string; text?: string } | undefined {
-  const spy = helper.getNode(id).status as { getCalls(): StatusCall[] };
-  const calls = spy.getCalls().filter((c) => c.thisValue.id === id);
-  return calls[calls.length - 1]?.args[0];
-}
 
 function client(endpoint: string): ModbusDriver {
   return new ModbusDriver({ endpoint, options: { ...parseModbusOptions({}).options, timeoutMs: 300 }, pingTimeoutMs: 300 });

@@ -4,31 +4,8 @@
 import assert from 'node:assert/strict';
 import type { RedundantPair } from '../../lib/core/pair';
 import { OpcuaSimulator, SIM_ITEMS, simulatorEndpointUrl } from '../../lib/sim/opcua-simulator';
-import { collect, helper, loadFlow, loggedErrors, openHandles, pairModule, sleep, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
+import { collect, helper, lastStatus, loadFlow, opcuaPairDef, loggedErrors, openHandles, pairModule, sleep, sourceModule, startServer, statusesOf, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
-
-interface StatusCall {
-  thisValue: { id: string };
-  args: Array<{ fill?: string; shape?: string; text?: string }>;
-}
-
-/** Every status a node has shown, in order (the test helper spies on Node.status). */
-function statusesOf(id: string): Array<{ fill?: string; text?: string }> {
-  const spy = helper.getNode(id).status as { getCalls(): StatusCall[] };
-  return spy
-    .getCalls()
-    .filter((c) => c.thisValue.id === id)
-    .map((c) => c.args[0]);
-}
-
-function lastStatus(id: string): { fill?: string; text?: string } | undefined {
-  const all = statusesOf(id);
-  return all[all.length - 1];
-}
-
-function pairDef(id: string, name: string, primary: string, secondary: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, type: 'redundant-pair', name, protocol: 'opcua', primaryEndpoint: primary, secondaryEndpoint: secondary, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', mode: 'hot', pingInterval: 300, pingTimeout: 300, autoPromote: true, holdOff: 1000, reconnectMax: 1000, ...extra };
-}
 
 function sourceDef(id: string, pair: string, items: Array<{ id: string; name?: string }>, wire: string): Record<string, unknown> {
   return { id, type: 'redundant-source', pair, items, samplingInterval: 0, output: 'change', wires: [[wire]] };
@@ -57,10 +34,10 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('a malformed endpoint gives a clear error and a red status; a good pair beside it keeps working', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('bad', 'bad-pair', 'http://not-opc-ua', secondary.endpointUrl),
+      opcuaPairDef('bad', 'bad-pair', 'http://not-opc-ua', secondary.endpointUrl),
       sourceDef('badsrc', 'bad', [{ id: SIM_ITEMS.counter }], 'badout'),
       { id: 'badout', type: 'helper', wires: [] },
-      pairDef('good', 'good-pair', primary.endpointUrl, secondary.endpointUrl),
+      opcuaPairDef('good', 'good-pair', primary.endpointUrl, secondary.endpointUrl),
       sourceDef('goodsrc', 'good', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'goodout'),
       { id: 'goodout', type: 'helper', wires: [] },
     ]);
@@ -76,7 +53,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('no items, or an invalid node id, is a configuration error', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+      opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
       sourceDef('none', 'pair-x', [], 'o1'),
       sourceDef('invalid', 'pair-x', [{ id: 'ns=1;x=nonsense' }], 'o2'),
       { id: 'o1', type: 'helper', wires: [] },
@@ -94,7 +71,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('an item unknown to the server is reported and the other items still flow', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+      opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
       sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }, { id: 'ns=1;s=Does.Not.Exist', name: 'ghost' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ]);
@@ -109,7 +86,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     const late = new OpcuaSimulator({ port, name: 'late' });
     const port2 = await freePort();
     await loadFlow([pairModule, sourceModule], [
-      pairDef('pair-x', 'line-pair', late.endpointUrl, simulatorEndpointUrl(port2)),
+      opcuaPairDef('pair-x', 'line-pair', late.endpointUrl, simulatorEndpointUrl(port2)),
       sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ]);
@@ -130,7 +107,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('logs in with user/password from credentials, never from the flow JSON', async function () {
     const flow = [
-      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
+      opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
       sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ];
@@ -144,7 +121,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     await loadFlow([pairModule, sourceModule], [
       // Commissioning mode: the simulators' certificates are not in a trust list here (the
       // certificate flow itself is test/integration/certificates.test.ts).
-      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authMode: 'username', acceptUnknownCertificates: true }),
+      opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authMode: 'username', acceptUnknownCertificates: true }),
       sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ], { 'pair-x': { user: 'operator', password: 's3cret' } });
@@ -154,7 +131,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
 
   it('a wrong password is a clear error on the status', async function () {
     await loadFlow([pairModule, sourceModule], [
-      pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
+      opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),
       sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter }], 'out'),
       { id: 'out', type: 'helper', wires: [] },
     ], { 'pair-x': { user: 'operator', password: 'wrong' } });
@@ -167,7 +144,7 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     const before = openHandles();
     for (let round = 0; round < 2; round++) {
       await loadFlow([pairModule, sourceModule], [
-        pairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+        opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
         sourceDef('src', 'pair-x', [{ id: SIM_ITEMS.counter, name: 'counter' }], 'out'),
         { id: 'out', type: 'helper', wires: [] },
       ]);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { OpcuaSimulator, SIM_ITEMS } from '../../lib/sim/opcua-simulator';
 import { STATUS_MAX } from '../../lib/rules/text';
-import { helper, loadFlow, pairModule, sourceModule, startServer, stopServer, waitFor } from '../helpers/flow';
+import { helper, lastStatus, loadFlow, opcuaPairDef, pairModule, sourceModule, startServer, statusesOf, stopServer, waitFor } from '../helpers/flow';
 import { freePort } from '../helpers/ports';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -27,20 +27,8 @@ function logEntries(): LogEntry[] {
   return helper.log().args.map((a: LogEntry[]) => a[0]);
 }
 
-interface StatusCall {
-  thisValue: { id: string };
-  args: Array<{ fill?: string; shape?: string; text?: string }>;
-}
 
-function statuses(id: string): Array<{ fill?: string; text?: string }> {
-  return (helper.getNode(id).status as { getCalls(): StatusCall[] }).getCalls().filter((c) => c.thisValue.id === id).map((c) => c.args[0]);
-}
-
-const last = (id: string) => statuses(id).at(-1);
-
-function pairDef(id: string, p: OpcuaSimulator, s: OpcuaSimulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, type: 'redundant-pair', name: 'Linie Süd', protocol: 'opcua', primaryEndpoint: p.endpointUrl, secondaryEndpoint: s.endpointUrl, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', mode: 'hot', pingInterval: 300, pingTimeout: 300, autoPromote: true, holdOff: 1000, reconnectMax: 1000, ...extra };
-}
+const pairDef = (id: string, p: OpcuaSimulator, s: OpcuaSimulator, extra: Record<string, unknown> = {}) => opcuaPairDef(id, 'Linie Süd', p.endpointUrl, s.endpointUrl, extra);
 
 describe('texts of deployed nodes: conditions never falsely armed, one status length, labels in logs', function () {
   this.timeout(30_000);
@@ -81,10 +69,10 @@ describe('texts of deployed nodes: conditions never falsely armed, one status le
     assert.equal(notArmed[0].name, 'failover conditions (3)', 'logged under the label the canvas shows');
     assert.match(String(notArmed[0].msg), /^condition 2 is not armed: the condition needs a name; "DeviceOk" is not a node id .*; "stale after" must be a number of milliseconds > 0 \(got -1\)$/);
     // The item the server refuses: reported once it is refused, and the status says which rows are not evaluated.
-    await waitFor(() => /not evaluated: condition 2 and ghost link/.test(last('cond')?.text ?? ''), 10_000, 'both unevaluable rows on the status', () => statuses('cond'));
-    assert.equal(last('cond')?.fill, 'yellow');
-    assert.match(last('cond')?.text ?? '', /^armed 1 of 3; not evaluated: condition 2 and ghost link$/);
-    assert.ok(statuses('cond').every((s) => !/^armed: /.test(s.text ?? '')), 'never shown as fully armed');
+    await waitFor(() => /not evaluated: condition 2 and ghost link/.test(lastStatus('cond')?.text ?? ''), 10_000, 'both unevaluable rows on the status', () => statusesOf('cond'));
+    assert.equal(lastStatus('cond')?.fill, 'yellow');
+    assert.match(lastStatus('cond')?.text ?? '', /^armed 1 of 3; not evaluated: condition 2 and ghost link$/);
+    assert.ok(statusesOf('cond').every((s) => !/^armed: /.test(s.text ?? '')), 'never shown as fully armed');
     const refused = logEntries().filter((e) => /cannot be evaluated/.test(String(e.msg)));
     assert.equal(refused.length, 1, `one warning for the refused item, not one per server or per retry: ${JSON.stringify(refused)}`);
     assert.match(String(refused[0].msg), /condition "ghost link" cannot be evaluated on the (primary|secondary): item ns=1;s=Simulation.NoSuchTag refused \(BadNodeIdUnknown\)/);
@@ -106,12 +94,12 @@ describe('texts of deployed nodes: conditions never falsely armed, one status le
     assert.equal(itemErrors[0].name, 'a +1', 'logged under the canvas label');
     assert.match(String(itemErrors[0].msg), /item 1 \(DeviceOk\): "DeviceOk" is not a node id .*; item 2 \(ns=1;s=Simulation.Sine\): the display name "a" is used twice \(rows 1 and 2\)/);
     for (const id of ['src-bad', 'src-items']) {
-      const s = last(id);
+      const s = lastStatus(id);
       assert.equal(s?.fill, 'red');
       assert.ok((s?.text ?? '').length <= STATUS_MAX, `${s?.text} fits ${STATUS_MAX}`);
     }
-    assert.match(last('src-items')?.text ?? '', /^config: item 1 \(DeviceOk\): "DeviceOk" is not a node id…$/, 'cut at a word, with an ellipsis');
-    assert.equal(last('src-bad')?.text, 'pair config: primary endpoint (see the log)', 'the field at fault, not half a URL');
+    assert.match(lastStatus('src-items')?.text ?? '', /^config: item 1 \(DeviceOk\): "DeviceOk" is not a node id…$/, 'cut at a word, with an ellipsis');
+    assert.equal(lastStatus('src-bad')?.text, 'pair config: primary endpoint (see the log)', 'the field at fault, not half a URL');
   });
 
   it('a diagnostics filter naming no pair is warned once and shown yellow; two simulators on one port are a clear error', async function () {
@@ -125,13 +113,13 @@ describe('texts of deployed nodes: conditions never falsely armed, one status le
     const warnings = logEntries().filter((e) => e.type === 'redundancy-diagnostics' && /no pair is named/.test(String(e.msg)));
     assert.equal(warnings.length, 1);
     assert.match(String(warnings[0].msg), /no pair is named "line 9": events of a pair not listed are never shown/);
-    assert.equal(last('diag')?.fill, 'yellow');
-    assert.match(last('diag')?.text ?? '', /0 events · no pair named line 9/);
+    assert.equal(lastStatus('diag')?.fill, 'yellow');
+    assert.match(lastStatus('diag')?.text ?? '', /0 events · no pair named line 9/);
     const clash = logEntries().filter((e) => e.type === 'opcua-simulator' && e.level === helper.log().ERROR);
     assert.equal(clash.length, 1, JSON.stringify(clash));
     assert.equal(clash[0].name, `OPC UA simulator :${port}`, 'logged under the canvas label');
     assert.match(String(clash[0].msg), new RegExp(`port ${port} is also used by the simulator "plant A": each simulator needs a port of its own`));
-    assert.equal(last('sim-b')?.fill, 'red');
-    await waitFor(() => last('sim-a')?.fill === 'green', 10_000, 'the first simulator running', () => statuses('sim-a'));
+    assert.equal(lastStatus('sim-b')?.fill, 'red');
+    await waitFor(() => lastStatus('sim-a')?.fill === 'green', 10_000, 'the first simulator running', () => statusesOf('sim-a'));
   });
 });
