@@ -82,6 +82,12 @@ const LOOP_BLOCKED_MS = 25;
  */
 export function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: TimerHandle | undefined;
+  const deadline = clock.now() + ms;
+  // A failure that comes after the deadline (a library's own timeout of the same length, racing
+  // this one) is this timeout: the message names the bound, not the library's guess.
+  const guarded = p.catch((err: unknown) => {
+    throw clock.now() >= deadline ? new Error(message) : err;
+  });
   const expiry = new Promise<never>((_, reject) => {
     let due = clock.now() + ms;
     let extended = false;
@@ -103,7 +109,7 @@ export function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number, message:
     };
     timer = clock.setTimeout(fire, ms);
   });
-  return Promise.race([p, expiry]).finally(() => clock.clearTimeout(timer));
+  return Promise.race([guarded, expiry]).finally(() => clock.clearTimeout(timer));
 }
 
 export async function flushMicrotasks(): Promise<void> {

@@ -67,6 +67,19 @@ describe('withTimeout', function () {
     }
   });
 
+  it('a failure after the deadline (a library timeout of the same length) is reported as this timeout', async function () {
+    let failLate!: (e: Error) => void;
+    const late = withTimeout(realClock, new Promise<string>((_, reject) => (failLate = reject)), 100, 'no answer within 100 ms');
+    // The library's own 100 ms timer and ours are both due; the library's error is first in.
+    block(150);
+    failLate(new Error('The connection may have been rejected by server'));
+    await assert.rejects(late, /no answer within 100 ms/);
+    let failEarly!: (e: Error) => void;
+    const early = withTimeout(realClock, new Promise<string>((_, reject) => (failEarly = reject)), 1000, 'no answer within 1000 ms');
+    failEarly(new Error('BadSecurityChecksFailed'));
+    await assert.rejects(early, /BadSecurityChecksFailed/, 'a failure before the deadline is itself');
+  });
+
   it('on a fake clock, the timeout is exact', async function () {
     const clock = new FakeClock();
     let settled: string | undefined;
