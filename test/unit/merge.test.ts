@@ -156,6 +156,32 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     }
   });
 
+  it('hot: an active channel whose first values came 490 ms late (a slow start) leaves no standby change stuck for a replay', function () {
+    // The primary's first values come 400 ms late (start-up on a busy machine), then 2 ms late: its
+    // offset drops by ~400 ms. The standby, matched against the early time line, must follow it, or
+    // its later changes match nothing, wait for a replay and are delivered twice at the switch.
+    for (const skew of [-5000, 0, 5000]) {
+      const m = merge();
+      m.setServerClock(0, 0);
+      m.setServerClock(1, skew);
+      m.activate(0, 0);
+      const b: Server = { ...A, skew, phase: 37, publishPhase: 50 };
+      // Values 10..13 arrive together just before 14 (in order, up to 490 ms after their timestamps).
+      const slow = (e: Arrival) => (e.channel === 0 && (e.change.value as number) < 14 ? { ...e, at: 1500 } : e);
+      const events = [...stream(A, 0, 10, 40).map(slow), ...stream(b, 1, 10, 40)].filter((e) => e.channel === 1 || e.at < 3000).sort((x, y) => x.at - y.at || x.channel - y.channel);
+      const out: DeliveredChange[] = [];
+      let switched = false;
+      for (const e of events) {
+        if (!switched && e.at >= 3010) {
+          out.push(...m.activate(1, 3010));
+          switched = true;
+        }
+        out.push(...m.observe(e.channel, [{ ...e.change }], e.at, true));
+      }
+      assertExactlyOnce(out, 10, 40);
+    }
+  });
+
   it('clock skew alone is no lag; a silent active stream is', function () {
     for (const skew of [5000, -5000]) {
       const m = merge();
