@@ -169,6 +169,8 @@ export class Merge {
   private seq = 0;
   // Alignment after a switch: per item, the sequence number of the last delivered change the new
   // channel has matched (-1: none yet), and whether the item is through (delivering directly).
+  /** Per item, the active channel's offset at its last delivery (NaN: none since the activation). */
+  private lineOff = new Float64Array(64).fill(Number.NaN);
   private cursor = new Float64Array(64).fill(-1);
   private through = new Uint8Array(64);
   private alignUntil = -Infinity;
@@ -259,6 +261,7 @@ export class Merge {
     this.hSeq = grow(this.hSeq, -1, HISTORY);
     this.hHead = grow(this.hHead, undefined);
     this.cursor = grow(this.cursor, -1);
+    this.lineOff = grow(this.lineOff, Number.NaN);
     this.through = grow(this.through, undefined);
   }
 
@@ -338,6 +341,21 @@ export class Merge {
       } else {
         track.stepSince[i] = Number.NaN;
       }
+    }
+  }
+
+  /**
+   * The active channel's offset of item i moved by `delta` since its last delivery (a tighter
+   * coarse bound after a late first publish or a loaded start): the item's common time line
+   * moves with it. The standbys' refined offsets and the delivered history follow, or a standby
+   * matched on the old line would match nothing any more (its changes kept for a replay and
+   * delivered twice at the switch).
+   */
+  private moveLine(activeTrack: ChannelTrack, i: number, delta: number): void {
+    for (const t of this.tracks) if (t !== activeTrack && t.refined[i] !== COARSE && Number.isFinite(t.off[i])) t.off[i] += delta;
+    for (let h = 0; h < HISTORY; h++) {
+      const at = i * HISTORY + h;
+      if (this.hSeq[at] >= 0) this.hMapped[at] += delta;
     }
   }
 
@@ -462,6 +480,12 @@ export class Merge {
       const hasLast = this.hSeq[last] >= 0;
       const aligningItem = aligning && !this.through[i] && hasLast;
       if (aligningItem && track.refined[i] === COARSE) this.anchorChecked(track, channel, i, c, now);
+      const o = track.off[i];
+      const lo = this.lineOff[i];
+      if (o !== lo) {
+        if (Number.isFinite(lo) && Number.isFinite(o)) this.moveLine(track, i, o - lo);
+        this.lineOff[i] = o;
+      }
       const mapped = this.mapped(track, i, c, now);
       if (mapped > track.progress) track.progress = mapped;
       if (aligningItem) {
@@ -613,6 +637,7 @@ export class Merge {
     this.alignUntil = now + this.opts.alignWindowMs;
     this.cursor.fill(-1);
     this.through.fill(0);
+    this.lineOff.fill(Number.NaN);
     const track = this.tracks[channel];
     const buffered = track.drain();
     if (buffered.length === 0) return [];

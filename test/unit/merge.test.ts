@@ -182,6 +182,39 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     }
   });
 
+  it('hot: the active channel\'s time line moving 490 ms earlier (its coarse offset tightening after a late first publish) takes the standby\'s offsets along', function () {
+    // The primary publishes every 500 ms; its first publish (ticks 10..14) comes 590 ms after the
+    // newest sample, the next ones 100 ms after. The standby, matched on the first time line, must
+    // follow: else its changes stay unmatched, wait for a replay and come twice at the switch.
+    for (const skew of [-5000, 0, 5000]) {
+      const m = new Merge({ channels: ['primary', 'secondary'], bufferSize: 10_000, coarseWindowMs: 300, alignWindowMs: 0 });
+      m.activate(0, 0);
+      const primary: Arrival[] = [];
+      for (let k = 10; k <= 40; k++) {
+        const ts = k * PERIOD + 10;
+        primary.push({ at: k < 15 ? 2000 : Math.ceil(ts / 500) * 500 + 10, channel: 0, change: { item: ITEM, value: k, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: ts } });
+      }
+      const b: Server = { ...A, skew, phase: 37, publishPhase: 50 };
+      const dieAt = 3600;
+      const events = [...primary, ...stream(b, 1, 10, 50)].filter((e) => e.channel === 1 || e.at < dieAt).sort((x, y) => x.at - y.at || x.channel - y.channel);
+      const out: DeliveredChange[] = [];
+      let switched = false;
+      // One publish = one batch (as the driver hands a NotificationMessage over).
+      for (let n = 0; n < events.length; ) {
+        const e = events[n];
+        let end = n + 1;
+        while (end < events.length && events[end].channel === e.channel && events[end].at === e.at) end++;
+        if (!switched && e.at >= dieAt + 20) {
+          out.push(...m.activate(1, dieAt + 20));
+          switched = true;
+        }
+        out.push(...m.observe(e.channel, events.slice(n, end).map((x) => ({ ...x.change })), e.at, true));
+        n = end;
+      }
+      assertExactlyOnce(out, 10, 50);
+    }
+  });
+
   it('clock skew alone is no lag; a silent active stream is', function () {
     for (const skew of [5000, -5000]) {
       const m = merge();
