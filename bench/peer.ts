@@ -17,6 +17,10 @@ import { MOSQUITTO, Mosquitto } from '../test/helpers/mosquitto';
 import { type LinkState, type Pair, type PairTiming, linkState, startPair } from '../test/helpers/peer-pair';
 import { freePort } from '../test/helpers/ports';
 import { percentile, round, sleep } from './stats';
+import { until as untilEvery } from '../test/helpers/wait';
+
+/** Polled every 25 ms: the replication rate ends at the probe that sees the last write. */
+const until = (what: string, timeoutMs: number, check: () => Promise<boolean>) => untilEvery(what, timeoutMs, check, undefined, 25);
 
 export interface PeerRow {
   case: string;
@@ -32,14 +36,6 @@ export interface PeerRow {
 }
 
 const TIMING: PairTiming = { intervalMs: 250, timeoutMs: 1500, holdOffMs: 2500, keepaliveS: 2 };
-
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function steady(pair: Pair, witness: boolean): Promise<void> {
   await until('a holding, b standing by', 60_000, async () => {

@@ -26,7 +26,9 @@ import type { Mosquitto } from './mosquitto';
 import { type FlowNode, NodeRedProcess } from './node-red-process';
 import { freePort } from './ports';
 import type { PostgresCluster } from './postgres';
-import { sleep } from './wait';
+import { sleep, until } from './wait';
+
+export { until };
 
 export type Backend = 'sqlite' | 'pg';
 export type Side = 'a' | 'b';
@@ -267,15 +269,6 @@ export async function startAlarmTrendPair(cfg: PairConfig): Promise<AlarmTrendPa
 }
 
 /** Polls an async check until it holds; fails with `what` and the detail. */
-export async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, detail?: () => Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${JSON.stringify(await detail().catch((e) => String(e)))}` : ''}`);
-    await sleep(100);
-  }
-}
-
 export interface LoopDelay {
   p50: number;
   p99: number;

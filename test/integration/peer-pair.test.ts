@@ -7,22 +7,13 @@ import assert from 'node:assert/strict';
 import { Mosquitto, requireMosquitto } from '../helpers/mosquitto';
 import { IDS, LINK_NAME, type Pair, type PairTiming, DutySampler, SECRET, linkState, startPair } from '../helpers/peer-pair';
 import type { NodeRedProcess } from '../helpers/node-red-process';
-import { sleep } from '../helpers/wait';
+import { sleep, until } from '../helpers/wait';
 
 const TIMING: PairTiming = { intervalMs: 250, timeoutMs: 1500, holdOffMs: 2500, keepaliveS: 2 };
 const { intervalMs: I, timeoutMs: T, holdOffMs: HOLD, keepaliveS: K } = TIMING;
 /** Room for a loaded machine on top of what the configuration promises. */
 const SLACK = 2000;
 let redeploys = 0;
-
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, detail?: () => Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${JSON.stringify(await detail())}` : ''}`);
-    await sleep(50);
-  }
-}
 
 async function holder(p: NodeRedProcess): Promise<boolean> {
   return (await linkState(p))?.duty.holder === true;
