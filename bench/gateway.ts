@@ -31,7 +31,7 @@ import { SimulatorProcess } from '../lib/sim/sim-process';
 import { freePort } from '../test/helpers/ports';
 import { type BenchReport, UaClientProcess } from '../test/helpers/ua-clients';
 import { type HopRecorder, type Histogram, installHops } from './gateway-hops';
-import { round, sleep, waitFor } from './stats';
+import { median, round, sleep, waitFor } from './stats';
 
 const ITEMS = 1000;
 const PERIOD_MS = 100;
@@ -146,12 +146,6 @@ export function histogramPercentile(h: Histogram, p: number): number {
     if (seen >= rank) return k;
   }
   return keys[keys.length - 1];
-}
-
-function median(values: number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
 class ClientPool {

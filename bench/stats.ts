@@ -6,6 +6,14 @@ export function percentile(values: number[], p: number): number {
   return sorted[idx];
 }
 
+/** Median of the finite values (NaN when there are none). */
+export function median(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
 export function round(v: number, digits = 1): number {
   if (!Number.isFinite(v)) return v;
   const f = 10 ** digits;

@@ -7,7 +7,7 @@ import { bulkItemId } from '../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../lib/sim/sim-process';
 import { freePort } from '../test/helpers/ports';
 import type { EmbeddedNodeRed } from './node-red-embed';
-import { cpuSeconds, percentile, round, sleep, waitFor } from './stats';
+import { cpuSeconds, median, percentile, round, sleep, waitFor } from './stats';
 
 export interface ThroughputRow {
   mode: ConnectionMode | 'direct';
@@ -97,11 +97,9 @@ function flowFor(mode: ConnectionMode, output: 'change' | 'batch', primaryUrl: s
 
 /** Median, and the spread as "min–max". */
 function summary(values: number[], digits: number): { median: number; spread: string } {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return { median: NaN, spread: '' };
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median: round(median, digits), spread: `${round(sorted[0], digits)}–${round(sorted[sorted.length - 1], digits)}` };
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { median: NaN, spread: '' };
+  return { median: round(median(finite), digits), spread: `${round(Math.min(...finite), digits)}–${round(Math.max(...finite), digits)}` };
 }
 
 /**
