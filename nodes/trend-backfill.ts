@@ -29,7 +29,7 @@ export = function registerTrendBackfill(RED: RedAPI): void {
     const showStatus = (s: BackfillState | undefined = host.server?.state()) => {
       const server = host.server;
       if (!server || !s) return;
-      const tags = server.sampler.knownTags().length;
+      const tags = server.sampler.size;
       const base = t('trend-backfill.status.tags', { tags });
       if (s.running) return setStatus({ fill: 'blue', shape: 'dot', text: shorten(`${base} · ${t('trend-backfill.status.backfilling', { pending: s.pending })}`) });
       if (s.pending > 0) return setStatus({ fill: 'yellow', shape: 'dot', text: shorten(`${base} · ${t('trend-backfill.status.pending', { pending: s.pending, link: s.link })}`) });

@@ -60,9 +60,13 @@ export class TrendSampler {
     return [...this.tags.keys()];
   }
 
-  /** Adds tags known from the store (sampled as n/a until a value comes). */
-  addTags(tags: string[]): void {
-    for (const t of tags) if (!this.tags.has(t)) this.tags.set(t, { value: null, good: false });
+  /** Whether the tag is sampled here (no copy of the tag list: the backfill asks once per tag). */
+  has(tag: string): boolean {
+    return this.tags.has(tag);
+  }
+
+  get size(): number {
+    return this.tags.size;
   }
 
   start(): void {

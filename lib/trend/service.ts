@@ -56,7 +56,7 @@ export class TrendServer extends EventEmitter<TrendServerEvents> {
       write: (samples) => o.store.writeSamples(o.group, samples),
       onError: (err) => this.storeError(err),
     });
-    const live = (tag: string) => this.sampler.knownTags().includes(tag);
+    const live = (tag: string) => this.sampler.has(tag);
     this.backfill = new TrendBackfill(o.store, o.link, { ...o, tags: () => this.allTags(), isLive: live });
     this.backfill.on('event', (e) => this.emit('event', e));
     this.backfill.on('state', (s) => this.emit('state', s));

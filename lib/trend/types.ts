@@ -3,7 +3,6 @@
 
 /** good: a value read; bad: the source said its value is bad; na: no value (IO lost, stale, none yet). */
 export type Quality = 'good' | 'bad' | 'na';
-export const QUALITIES: readonly Quality[] = ['good', 'bad', 'na'];
 
 export interface TrendSample {
   tag: string;
