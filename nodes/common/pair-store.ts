@@ -28,10 +28,20 @@ export async function openNodeStore(RED: RedAPI, storeId: unknown, defaultFile: 
     if (!cfg) throw new Error('the selected store is not deployed');
     if (cfg.configError) throw new Error(`store: ${cfg.configError}`);
     const store = await cfg.acquire();
-    return { store, close: () => cfg.release() };
+    return { store, close: once(() => cfg.release()) };
   }
   const store = await openPairStore({ backend: 'sqlite', file: sqlitePath(RED, '', defaultFile) });
-  return { store, close: () => store.close() };
+  return { store, close: once(() => store.close()) };
+}
+
+/**
+ * A handle's close runs once: a node closed while it starts closes its handle from the start-up
+ * and from its close handler, and a shared store counts each release (a second one would close
+ * it under another node still using it).
+ */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
 }
 
 export interface ParsedStoreConfig {
