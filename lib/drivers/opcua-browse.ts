@@ -24,6 +24,7 @@ import {
 } from 'node-opcua';
 import { realClock, withTimeout } from '../core/clock';
 import type { BrowseEntry, ItemDescription } from '../core/driver';
+import { thumbprintOf } from './opcua-pki';
 
 const OBJECTS_FOLDER = 'i=85';
 const HIERARCHICAL = 'i=33';
@@ -174,14 +175,14 @@ function policyName(uri: string | null | undefined): string {
   return hash >= 0 ? uri.slice(hash + 1) : uri;
 }
 
-function describeEndpoint(e: EndpointDescription, thumbprint: (cert: Buffer) => string): DiscoveredEndpoint {
+function describeEndpoint(e: EndpointDescription): DiscoveredEndpoint {
   return {
     endpointUrl: e.endpointUrl ?? '',
     securityMode: (MessageSecurityMode[e.securityMode] ?? 'None') as DiscoveredEndpoint['securityMode'],
     securityPolicy: policyName(e.securityPolicyUri),
     userTokens: [...new Set((e.userIdentityTokens ?? []).map((t) => UserTokenType[t.tokenType] ?? String(t.tokenType)))],
     securityLevel: e.securityLevel ?? 0,
-    serverCertificateThumbprint: e.serverCertificate && e.serverCertificate.length ? thumbprint(e.serverCertificate) : undefined,
+    serverCertificateThumbprint: e.serverCertificate && e.serverCertificate.length ? thumbprintOf(e.serverCertificate) : undefined,
     serverCertificate: e.serverCertificate && e.serverCertificate.length ? Buffer.from(e.serverCertificate).toString('base64') : undefined,
   };
 }
@@ -191,8 +192,6 @@ function describeEndpoint(e: EndpointDescription, thumbprint: (cert: Buffer) => 
  * `timeoutMs`; the connection is always closed before this returns.
  */
 export async function discoverEndpoints(endpointUrl: string, timeoutMs: number): Promise<DiscoveredEndpoint[]> {
-  const { createHash } = await import('node:crypto');
-  const thumbprint = (cert: Buffer) => createHash('sha1').update(cert).digest('hex');
   const client = OPCUAClient.create({
     applicationName: 'node-red-contrib-redundancy',
     clientName: 'node-red-contrib-redundancy discovery',
@@ -211,7 +210,7 @@ export async function discoverEndpoints(endpointUrl: string, timeoutMs: number):
       timeoutMs,
       `no answer from ${endpointUrl} within ${timeoutMs} ms`,
     );
-    return endpoints.map((e) => describeEndpoint(e, thumbprint)).sort((a, b) => b.securityLevel - a.securityLevel);
+    return endpoints.map((e) => describeEndpoint(e)).sort((a, b) => b.securityLevel - a.securityLevel);
   } finally {
     await withTimeout(realClock, client.disconnect(), 1000, 'disconnect timeout').catch(() => undefined);
   }
