@@ -134,12 +134,6 @@ class ChannelTrack {
     return out;
   }
 
-  get kept(): number {
-    let n = 0;
-    for (const q of this.pending) if (q) n += q.length;
-    return n;
-  }
-
   reset(): void {
     this.off.fill(Infinity);
     this.refined.fill(0);
@@ -302,9 +296,9 @@ export class Merge {
     this.tracks[channel].pending = [];
   }
 
-  /** Unmatched changes kept per item of a hot standby: its share of the buffer, at least 16. */
+  /** Unmatched changes kept per item of a hot standby: its share of the buffer (the buffer size bounds the total). */
   private keepCap(): number {
-    return Math.max(16, Math.ceil(this.opts.bufferSize / Math.max(1, this.index.size)));
+    return Math.max(1, Math.floor(this.opts.bufferSize / Math.max(1, this.index.size)));
   }
 
   // ------------------------------------------------------------------ the time line
@@ -678,9 +672,5 @@ export class Merge {
       if (this.tracks[channel].refined[i]) r++;
     }
     return n === 0 ? 0 : r / n;
-  }
-
-  bufferedCount(channel: number): number {
-    return this.tracks[channel].kept;
   }
 }

@@ -1,7 +1,8 @@
 // Connection modes as data (Kepware's cold / warm / hot, plus warm with standby sampling, OPC UA
 // Part 4's "Hot (a)"): which channels are kept connected, how a standby's items are kept, what the
-// merge has to replay at a switch, whether the live streams are compared, whether idle channels
-// are probed. The pair reads these instead of branching on the mode.
+// merge has to replay at a switch, whether the live streams are compared (a pair connecting only
+// the active channel probes the others through its cold ladder). The pair reads these instead of
+// branching on the mode.
 import type { MonitoringState } from './driver';
 import type { ConnectionMode } from './types';
 
@@ -17,15 +18,13 @@ export interface ModePolicy {
   readonly buffer: boolean;
   /** The live streams are compared to catch a stalled active channel (hot). */
   readonly streamLag: boolean;
-  /** Idle more preferred channels are probed now and then to know when to return (cold). */
-  readonly probe: boolean;
 }
 
 export const POLICIES = {
-  cold: { label: 'cold', mode: 'cold', connect: 'active', standby: 'disabled', buffer: false, streamLag: false, probe: true },
-  warm: { label: 'warm', mode: 'warm', connect: 'all', standby: 'disabled', buffer: false, streamLag: false, probe: false },
-  'warm-sampling': { label: 'warm-sampling', mode: 'warm', connect: 'all', standby: 'sampling', buffer: false, streamLag: false, probe: false },
-  hot: { label: 'hot', mode: 'hot', connect: 'all', standby: 'reporting', buffer: true, streamLag: true, probe: false },
+  cold: { label: 'cold', mode: 'cold', connect: 'active', standby: 'disabled', buffer: false, streamLag: false },
+  warm: { label: 'warm', mode: 'warm', connect: 'all', standby: 'disabled', buffer: false, streamLag: false },
+  'warm-sampling': { label: 'warm-sampling', mode: 'warm', connect: 'all', standby: 'sampling', buffer: false, streamLag: false },
+  hot: { label: 'hot', mode: 'hot', connect: 'all', standby: 'reporting', buffer: true, streamLag: true },
 } as const satisfies Record<string, ModePolicy>;
 
 export function policyFor(mode: ConnectionMode, standbySampling = false): ModePolicy {

@@ -6,11 +6,6 @@ import { OpcuaDriver, type OpcuaDriverOptions } from './opcua';
 
 export type TemporarySettings = Pick<OpcuaDriverOptions, 'endpointUrl' | 'securityMode' | 'securityPolicy' | 'userName' | 'password' | 'userDir' | 'acceptUnknownCertificates'>;
 
-/** Connections opened by withTemporarySession and not closed yet (tests prove none is left). */
-let open = 0;
-export function openTemporarySessions(): number {
-  return open;
-}
 
 /**
  * Connects with `settings`, runs `work`, closes. Rejects after `timeoutMs` with a message naming
@@ -21,11 +16,7 @@ export async function withTemporarySession<T>(settings: TemporarySettings, timeo
   const pingTimeoutMs = Math.max(200, Math.floor((timeoutMs - 1000) / 2));
   const driver = new OpcuaDriver({ ...settings, pingIntervalMs: 1000, pingTimeoutMs, sessionName: 'node-red-contrib-redundancy editor' });
   driver.attach({ data: () => undefined, lost: () => undefined, itemErrors: () => undefined });
-  open++;
-  const closeWhenSettled = async () => {
-    await driver.disconnect();
-    open--;
-  };
+  const closeWhenSettled = () => driver.disconnect();
   const attempt = (async () => {
     await driver.connect();
     return work(driver);

@@ -52,8 +52,6 @@ import { checkUser } from '../rules/pair';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic128Rsa15' | 'Basic256' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
-export const SECURITY_MODES: readonly SecurityModeName[] = ['None', 'Sign', 'SignAndEncrypt'];
-export const SECURITY_POLICIES: readonly SecurityPolicyName[] = ['None', 'Basic128Rsa15', 'Basic256', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'];
 
 export interface OpcuaDriverOptions {
   endpointUrl: string;

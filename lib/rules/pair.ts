@@ -172,9 +172,3 @@ export function pairProblems(p: PairProps, credentials?: { user?: unknown }): Pr
   }
   return out;
 }
-
-/** The name a new further channel gets in the editor. */
-export function nextChannelName(p: PairProps): string {
-  const list = standbyList(p.standbys);
-  return defaultChannelName(list.length + 2, list.map((s) => s.name));
-}

@@ -88,14 +88,11 @@ interface DialogSettings {
   acceptUnknownCertificates?: boolean;
 }
 
-let registered = false;
-
 export function registerAdminRoutes(RED: RedAPI): void {
   // One set of routes per runtime (several node files may ask; the test helper reloads modules).
   const marker = RED.httpAdmin as unknown as { __redundancyRoutes?: boolean };
   if (marker.__redundancyRoutes) return;
   marker.__redundancyRoutes = true;
-  registered = true;
   const read = RED.auth.needsPermission('redundant-pair.read');
   const write = RED.auth.needsPermission('redundant-pair.write');
   const userDir = () => RED.settings.userDir || defaultUserDir();
@@ -255,9 +252,4 @@ export function registerAdminRoutes(RED: RedAPI): void {
       (err: unknown) => res.status(500).json({ error: errorText(err) }),
     );
   });
-}
-
-/** For tests: whether routes were registered in this process. */
-export function adminRoutesRegistered(): boolean {
-  return registered;
 }
