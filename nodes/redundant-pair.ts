@@ -5,6 +5,7 @@ import { realClock } from '../lib/core/clock';
 import { pairHub } from '../lib/core/hub';
 import { RedundantPair, errorText } from '../lib/core/pair';
 import { driverFactory } from '../lib/drivers';
+import { isCertificateRefusal } from '../lib/drivers/opcua-pki';
 import type { NodeDef, RedAPI } from './common/node-red';
 import { registerAdminRoutes } from './common/admin';
 import { PairConfigError, type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
@@ -46,7 +47,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
       const refusalsLogged = new Set<string>();
       node.pair.on('event', (e) => {
         if (e.severity === 'error') node.log(`${e.kind}: ${e.reason}`);
-        if (e.kind === 'connect-failed' && /server certificate (not trusted|outside its validity|refused)/.test(e.reason)) {
+        if (e.kind === 'connect-failed' && isCertificateRefusal(e.reason)) {
           const key = `${e.server}|${e.reason}`;
           if (!refusalsLogged.has(key)) {
             refusalsLogged.add(key);

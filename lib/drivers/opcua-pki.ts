@@ -268,6 +268,11 @@ export function checkingCertificateManager(manager: OPCUACertificateManager, end
   });
 }
 
+/** Whether a reason is certificateRefusal's sentence (status texts and log de-duplication read it). */
+export function isCertificateRefusal(reason: string): boolean {
+  return /server certificate (not trusted|outside its validity|refused)/.test(reason);
+}
+
 /** An operator's sentence for a refused server certificate, with where to act. */
 export function certificateRefusal(v: CertificateVerdict, userDir: string): string {
   const what = v.status === 'BadCertificateUntrusted' ? 'not trusted' : v.status === 'BadCertificateTimeInvalid' ? 'outside its validity' : `refused (${v.status})`;

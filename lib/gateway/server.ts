@@ -170,7 +170,13 @@ export class GatewayServer extends EventEmitter<GatewayEvents> implements Gatewa
     this.publishServiceLevel();
     if (o.redundancy && o.redundancy.support !== 'None') announceRedundancy(server, o.redundancy);
     server.on('create_session', (session: ServerSession) => this.watchSession(session));
-    await server.start();
+    try {
+      await server.start();
+    } catch (err) {
+      // A port in use (the node retries on redeploy): the initialised engine must not stay behind.
+      await server.shutdown(0).catch(() => undefined);
+      throw err;
+    }
     this.server = server;
     this.queueState();
   }

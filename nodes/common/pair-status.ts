@@ -2,6 +2,7 @@
 // (working, but failed over) or while the pair runs in a way the operator must know of (accepting
 // unknown server certificates), red with the short reason when nothing is active. Every text goes
 // through the one status helper (lib/rules/text: one length, cut at a word, with an ellipsis).
+import { isCertificateRefusal } from '../../lib/drivers/opcua-pki';
 import { shortText } from '../../lib/rules/text';
 import type { PairStatus } from '../../lib/core/types';
 import type { NodeStatus } from './node-red';
@@ -10,7 +11,7 @@ export { STATUS_MAX, shortText as shorten } from '../../lib/rules/text';
 
 /** A refused server certificate reads as what to do, not as the start of a long sentence. */
 function reasonText(reason: string): string {
-  if (/server certificate (not trusted|outside its validity|refused)/.test(reason)) return 'server certificate not trusted: trust it in the pair';
+  if (isCertificateRefusal(reason)) return 'server certificate not trusted: trust it in the pair';
   return reason;
 }
 
