@@ -167,22 +167,33 @@ async function alarmCases(b: Backend, alarms: number, acks: number): Promise<Ala
     // Ack replication: an ack made on A, seen acked on B.
     const latencies: number[] = [];
     const keys = a.views().filter((v) => !v.acked).slice(0, acks).map((v) => v.key);
-    for (const key of keys) {
-      const seen = new Promise<void>((resolve) => {
-        const on = (c: { key: string; kinds: string[] }) => {
-          if (c.key === key && c.kinds.includes('acked')) {
-            bSrv.off('change', on);
-            resolve();
-          }
-        };
-        bSrv.on('change', on);
-      });
-      const s0 = performance.now();
-      await a.ack({ key, by: 'bench' });
-      await seen;
-      latencies.push(performance.now() - s0);
+    try {
+      for (const key of keys) {
+        let on: ((c: { key: string; kinds: string[] }) => void) | undefined;
+        const seen = new Promise<void>((resolve) => {
+          on = (c) => {
+            if (c.key === key && c.kinds.includes('acked')) resolve();
+          };
+          bSrv.on('change', on);
+        });
+        const s0 = performance.now();
+        await a.ack({ key, by: 'bench' });
+        // Bounded: an ack that never replicates is the defect this row measures, not a hang.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the ack of ${key} was not seen on b within 10 s`)), 10_000);
+        });
+        try {
+          await Promise.race([seen, timeout]);
+        } finally {
+          clearTimeout(timer);
+          bSrv.off('change', on!);
+        }
+        latencies.push(performance.now() - s0);
+      }
+    } finally {
+      await bSrv.close();
     }
-    await bSrv.close();
     return [
       { case: 'alarm_catch_up', backend: b.name, value: Math.round(catchUpMs), unit: 'ms', note: `${alarms} alarms (⅓ acked), pages of 500, fake link` },
       { case: 'ack_replication_p50', backend: b.name, value: round(percentile(latencies, 50), 2), unit: 'ms', note: `${latencies.length} acks, ack persisted (outbox) + push + merge + persist on the peer; fake link, 0 ms latency` },

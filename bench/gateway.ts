@@ -31,7 +31,7 @@ import { SimulatorProcess } from '../lib/sim/sim-process';
 import { freePort } from '../test/helpers/ports';
 import { type BenchReport, UaClientProcess } from '../test/helpers/ua-clients';
 import { type HopRecorder, type Histogram, installHops } from './gateway-hops';
-import { median, round, sleep, waitFor } from './stats';
+import { median, round, sleep, until, waitFor } from './stats';
 
 const ITEMS = 1000;
 const PERIOD_MS = 100;
@@ -120,15 +120,6 @@ function machineTimes(): { busy: number; total: number } {
 
 const cpuSum = (list: NodeJS.CpuUsage[]) => list.reduce((s, c) => s + (c.user + c.system) / 1e6, 0);
 
-/** Polls an asynchronous condition every 100 ms; false when it did not hold within timeoutMs. */
-async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
-}
 
 function merge(into: Histogram, pairs: Array<[number, number]>): void {
   for (const [k, n] of pairs) into.set(k, (into.get(k) ?? 0) + n);
@@ -244,7 +235,7 @@ export async function runGatewayBench(quick: boolean, options: { hops?: boolean;
       const since = tickNow();
       let last: unknown;
       // (A path that cannot carry the load never gets there: it is measured anyway, and shows it.)
-      if (!(await until(async () => ((last = await p.progress()) as { newest: number }).newest > since, 20_000))) console.error(`gateway bench: ${n} ${path} clients still without live values of every item after 20 s (${JSON.stringify(last)}, tick ${since})`);
+      await until(`${n} ${path} clients with live values of every item`, 20_000, async () => ((last = await p.progress()) as { newest: number }).newest > since, async () => ({ last, tick: since })).catch((err: Error) => console.error(`gateway bench: ${err.message}`));
       await sleep(1000);
       const cpu = path === 'gateway' ? async () => process.cpuUsage() : async () => (await sims[0].call('cpuUsage')) as NodeJS.CpuUsage;
       const from = tickNow();
@@ -261,7 +252,7 @@ export async function runGatewayBench(quick: boolean, options: { hops?: boolean;
       const elapsed = (Date.now() - t0) / 1000;
       const to = tickNow();
       // Settle: every client has got the window's last tick of every item (or never will).
-      await until(async () => (await p.progress()).newest >= to, 15_000);
+      await until('the window settled', 15_000, async () => (await p.progress()).newest >= to).catch(() => undefined);
       const reports = await p.report(from, to);
       const upstreamPublishingMs = path === 'gateway' ? upstreamPublishing() : null;
       const upstream = path === 'gateway' ? Object.entries((await sims[0].call('monitoredItems')) as Record<string, number>).filter(([id]) => id.startsWith('ns=1;s=Bulk.')).reduce((s, [, k]) => s + k, 0) : n * ITEMS;

@@ -144,7 +144,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote bench/results/latest.json in ${Math.round((Date.now() - started) / 1000)} s`);
-  process.exit(0);
+  // A failed section or case fails the run (the rows written say which and why).
+  process.exit(results.failures.length > 0 || results.failover.some((r) => r.note?.startsWith('failed')) ? 1 : 0);
 }
 
 main().catch((err) => {

@@ -26,7 +26,7 @@ export function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-export { sleep, waitFor } from '../test/helpers/wait';
+export { sleep, until, waitFor } from '../test/helpers/wait';
 
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const cells = rows.map((r) => columns.map((c) => (r[c] === undefined || r[c] === null ? '' : String(r[c]))));
