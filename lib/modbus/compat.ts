@@ -26,6 +26,21 @@ function itemOf(id: string): ModbusItem | undefined {
   return parsed.get(id);
 }
 
+const endpointUnits = new Map<string, number>();
+
+/** An endpoint's unit id (1 without one), parsed once per endpoint: this runs for every change. */
+function unitOf(endpoint: string | undefined): number {
+  if (!endpoint) return 1;
+  let unit = endpointUnits.get(endpoint);
+  if (unit === undefined) {
+    const ep = parseEndpoint(endpoint);
+    unit = ep.ok ? ep.value.unit : 1;
+    if (endpointUnits.size >= 1000) endpointUnits.clear();
+    endpointUnits.set(endpoint, unit);
+  }
+  return unit;
+}
+
 /** The registers or bits of a value as the device holds them (re-encoded from the decoded value). */
 function rawOf(item: ModbusItem, value: unknown): { data: number[] | boolean[]; buffer: Buffer } | undefined {
   try {
@@ -50,8 +65,7 @@ function rawOf(item: ModbusItem, value: unknown): { data: number[] | boolean[]; 
 /** The fields of a read node's message for one change of a Modbus item (unit from the endpoint when the item has none). */
 export function contribReadFields(change: DataChange, endpoint?: string): ContribReadFields {
   const item = itemOf(change.item);
-  const ep = endpoint ? parseEndpoint(endpoint) : undefined;
-  const unit = item?.unit ?? (ep?.ok ? ep.value.unit : 1);
+  const unit = item?.unit ?? unitOf(endpoint);
   const input = {
     topic: change.item,
     payload: item ? { unitid: unit, fc: READ_FC[item.area], address: item.address, quantity: item.span } : { unitid: unit, fc: 0, address: 0, quantity: 0 },
