@@ -3,7 +3,7 @@
 // blackhole on its TCP path). Measures how long the output was silent, how long detection and the
 // switch took, and how many counter values were lost or delivered twice. With skew_ms the
 // secondary's clock runs that far off and both servers stamp values with their own clocks (the
-// secondary reading the PLC 37 ms later), as two real servers do.
+// secondary reading the PLC phase_ms later), as two real servers do.
 import { RedundantPair } from '../lib/core/pair';
 import type { ItemSpec } from '../lib/core/types';
 import { OpcuaDriver } from '../lib/drivers/opcua';
@@ -21,6 +21,12 @@ export interface FailoverCase {
   fault: Fault;
   /** The secondary's clock minus the primary's, ms (0: device timestamps, equal on both). */
   skew_ms: number;
+  /**
+   * How much later than the primary each standby reads the PLC, ms (channel k: k × phase_ms, modulo
+   * the 100 ms counter period). A standby has a change only that much later, so a hot crash stall
+   * can reach sampling + phase + the granted publishing interval whatever the engine does.
+   */
+  phase_ms: number;
   channels: number;
   items: number;
   sampling_ms: number;
@@ -53,7 +59,7 @@ async function runFailoverOnce(c: FailoverCase): Promise<FailoverRow> {
         port,
         name: `bench-${i}`,
         ...simOpts,
-        ...(i === 0 ? { advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(port))] } : { clockOffsetMs: i === 1 ? c.skew_ms : 0, samplingPhaseMs: (37 * i) % 100 }),
+        ...(i === 0 ? { advertisedUrls: [proxy.rewrite(simulatorEndpointUrl(port))] } : { clockOffsetMs: i === 1 ? c.skew_ms : 0, samplingPhaseMs: (c.phase_ms * i) % 100 }),
       }),
     ),
   );

@@ -27,15 +27,17 @@ async function main(): Promise<void> {
 
   if (!only || only === 'failover') {
     const cases: FailoverCase[] = [];
-    const base = { skew_ms: 0, channels: 2, items: 1000, sampling_ms: 100, ...ping };
+    const base = { skew_ms: 0, phase_ms: 37, channels: 2, items: 1000, sampling_ms: 100, ...ping };
     for (const mode of ['hot', 'warm', 'warm-sampling', 'cold'] as const) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault });
     // Real clocks: the secondary's 5 s ahead and behind, server timestamps, another sampling phase.
     for (const mode of ['hot', 'warm-sampling'] as const) for (const skew of [5000, -5000]) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault, skew_ms: skew });
     cases.push({ ...base, mode: 'hot', fault: 'crash', channels: 3 });
+    // The same hot crashes with the standby reading the PLC in step: the stall the engine adds.
+    for (const skew of [0, 5000, -5000]) cases.push({ ...base, mode: 'hot', fault: 'crash', skew_ms: skew, phase_ms: 0 });
     if (!quick) for (const mode of ['warm', 'cold'] as const) cases.push({ ...base, mode, fault: 'crash', items: 10_000, sampling_ms: 1000 });
     const list = quick ? cases.filter((c) => c.mode === 'hot' || (c.mode === 'warm-sampling' && c.fault === 'blackhole' && c.skew_ms === 0)) : cases;
     for (const c of list) {
-      process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} ${c.channels} channels ${c.items} items… `);
+      process.stdout.write(`failover ${c.mode} ${c.fault} skew ${c.skew_ms} phase ${c.phase_ms} ${c.channels} channels ${c.items} items… `);
       // A case that fails is a row saying why; the other cases still run.
       const row = await runFailoverCase(c).catch((err: Error): FailoverRow => ({ ...c, detect_ms: NaN, switch_ms: NaN, stall_ms: NaN, lost: NaN, duplicates: NaN, note: `failed: ${err.message.slice(0, 600)}` }));
       process.stdout.write(`stall ${row.stall_ms} ms, lost ${row.lost}, duplicates ${row.duplicates}${row.note ? ` (${row.note})` : ''}\n`);
@@ -105,9 +107,9 @@ async function main(): Promise<void> {
   });
 
   console.log('\nfailover (ms; lost/duplicates = counter values)');
-  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates', 'note']));
-  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round)');
-  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
+  console.log(table(results.failover as unknown as Array<Record<string, unknown>>, ['mode', 'fault', 'skew_ms', 'phase_ms', 'channels', 'items', 'sampling_ms', 'ping_interval_ms', 'ping_timeout_ms', 'detect_ms', 'switch_ms', 'stall_ms', 'lost', 'duplicates', 'note']));
+  console.log('\nthroughput (CPU s of the receiving process per 100 000 changes; medians of interleaved rounds; ratio = pair / direct client of the same round; direct-both = two plain clients, one per server; ratio_to_both = hot pair / direct-both of the same round)');
+  console.log(table(results.throughput as unknown as Array<Record<string, unknown>>, ['mode', 'items', 'sampling_ms', 'output', 'runs', 'changes_per_s', 'cpu_s_per_100k', 'cpu_spread', 'baseline_cpu_s_per_100k', 'ratio', 'ratio_spread', 'ratio_to_both', 'ratio_to_both_spread', 'p99_delay_ms', 'baseline_p99_delay_ms']));
   if (results.log.length) {
     console.log('\ndiagnostics and conditions');
     const rows = results.log as Array<Record<string, unknown>>;

@@ -1,7 +1,9 @@
 // Throughput benchmark: CPU seconds of this (receiving) process per 100 000 delivered changes,
 // (a) with a plain node-opcua client subscription and (b) through the pair and the node output in
-// the real Node-RED runtime, measured in the same run against the same simulator processes.
-import { AttributeIds, OPCUAClient, TimestampsToReturn } from 'node-opcua';
+// the real Node-RED runtime, measured in the same run against the same simulator processes; and
+// (c) two plain clients, one per server, counting one server's changes: what receiving both
+// streams costs node-opcua alone, the floor under a hot pair (which decodes both).
+import { AttributeIds, type DataValue, OPCUAClient, TimestampsToReturn } from 'node-opcua';
 import type { ConnectionMode } from '../lib/core/types';
 import { bulkItemId } from '../lib/sim/opcua-simulator';
 import { SimulatorProcess } from '../lib/sim/sim-process';
@@ -10,7 +12,8 @@ import type { EmbeddedNodeRed } from './node-red-embed';
 import { cpuSeconds, median, percentile, round, sleep, waitFor } from './stats';
 
 export interface ThroughputRow {
-  mode: ConnectionMode | 'direct';
+  /** direct: one plain client; direct-both: two plain clients, one per server (hot mode's floor). */
+  mode: ConnectionMode | 'direct' | 'direct-both';
   items: number;
   sampling_ms: number;
   output: 'per-change' | 'batched' | 'client';
@@ -25,6 +28,9 @@ export interface ThroughputRow {
   ratio_spread: string;
   p99_delay_ms: number;
   baseline_p99_delay_ms: number;
+  /** Hot rows: pair / two plain clients (direct-both) of the same round, median and spread. */
+  ratio_to_both?: number;
+  ratio_to_both_spread?: string;
 }
 
 interface Measured {
@@ -50,11 +56,12 @@ async function measure(count: () => number, delays: { sampling: boolean; delays:
   return { changesPerS: n / elapsed, cpuPer100k: n > 0 ? (cpu / n) * 1e5 : NaN, p99 };
 }
 
-async function baseline(endpointUrl: string, items: number, samplingMs: number, warmupMs: number, windowMs: number): Promise<Measured> {
+/** A plain client's subscription to every bulk item; `count` sees each change. */
+async function plainSubscription(endpointUrl: string, items: number, samplingMs: number, onChange: (dataValue: DataValue) => void): Promise<() => Promise<void>> {
   const client = OPCUAClient.create({ applicationName: 'node-red-contrib-redundancy', clientName: 'bench-baseline', endpointMustExist: false, connectionStrategy: { maxRetry: 0 }, keepSessionAlive: true });
   await client.connect(endpointUrl);
-  const session = await client.createSession();
   try {
+    const session = await client.createSession();
     const subscription = await session.createSubscription2({
       requestedPublishingInterval: samplingMs,
       requestedLifetimeCount: 600,
@@ -63,20 +70,38 @@ async function baseline(endpointUrl: string, items: number, samplingMs: number, 
       publishingEnabled: true,
       priority: 1,
     });
-    let count = 0;
-    const stats = { sampling: false, delays: [] as number[] };
     const ids = Array.from({ length: items }, (_, i) => ({ nodeId: bulkItemId(i), attributeId: AttributeIds.Value }));
     const group = await subscription.monitorItems(ids, { samplingInterval: samplingMs, queueSize: 10, discardOldest: true }, TimestampsToReturn.Both);
-    group.on('changed', (_item, dataValue) => {
-      count++;
-      if (stats.sampling) stats.delays.push(Date.now() - (dataValue.sourceTimestamp?.getTime() ?? Date.now()));
-    });
-    const m = await measure(() => count, stats, warmupMs, windowMs);
-    await subscription.terminate();
-    return m;
-  } finally {
-    await session.close().catch(() => undefined);
+    group.on('changed', (_item, dataValue) => onChange(dataValue));
+    return async () => {
+      await subscription.terminate().catch(() => undefined);
+      await session.close().catch(() => undefined);
+      await client.disconnect();
+    };
+  } catch (err) {
     await client.disconnect();
+    throw err;
+  }
+}
+
+/** Plain clients of these servers (one each); the changes of the first are counted. */
+async function baseline(endpointUrls: string[], items: number, samplingMs: number, warmupMs: number, windowMs: number): Promise<Measured> {
+  let count = 0;
+  const stats = { sampling: false, delays: [] as number[] };
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    for (const [k, url] of endpointUrls.entries()) {
+      closers.push(
+        await plainSubscription(url, items, samplingMs, (dataValue) => {
+          if (k !== 0) return;
+          count++;
+          if (stats.sampling) stats.delays.push(Date.now() - (dataValue.sourceTimestamp?.getTime() ?? Date.now()));
+        }),
+      );
+    }
+    return await measure(() => count, stats, warmupMs, windowMs);
+  } finally {
+    await Promise.allSettled(closers.map((close) => close()));
   }
 }
 
@@ -116,12 +141,20 @@ export async function runThroughput(nr: EmbeddedNodeRed, items: number, sampling
   ]);
   const configs = modes.flatMap((mode) => (['change', 'batch'] as const).map((output) => ({ mode, output })));
   const direct: Measured[] = [];
+  const both: Measured[] = [];
+  const bothRatios: number[] = [];
   const measured = configs.map(() => [] as Measured[]);
   const ratios = configs.map(() => [] as number[]);
+  const toBoth = configs.map(() => [] as number[]);
   try {
     for (let round_ = 0; round_ < rounds; round_++) {
-      const base = await baseline(primary.endpointUrl, items, samplingMs, warmupMs, windowMs);
+      const base = await baseline([primary.endpointUrl], items, samplingMs, warmupMs, windowMs);
       direct.push(base);
+      if (modes.includes('hot')) {
+        const b2 = await baseline([primary.endpointUrl, secondary.endpointUrl], items, samplingMs, warmupMs, windowMs);
+        both.push(b2);
+        bothRatios.push(b2.cpuPer100k / base.cpuPer100k);
+      }
       for (let k = 0; k < configs.length; k++) {
         const { mode, output } = configs[k];
         nr.sink.count = 0;
@@ -130,6 +163,7 @@ export async function runThroughput(nr: EmbeddedNodeRed, items: number, sampling
         const m = await measure(() => nr.sink.count, nr.sink, warmupMs, windowMs);
         measured[k].push(m);
         ratios[k].push(m.cpuPer100k / base.cpuPer100k);
+        if (mode === 'hot' && both.length > round_) toBoth[k].push(m.cpuPer100k / both[round_].cpuPer100k);
         await nr.deploy([]);
       }
     }
@@ -143,6 +177,14 @@ export async function runThroughput(nr: EmbeddedNodeRed, items: number, sampling
       baseline_cpu_s_per_100k: b.cpu.median, ratio: 1, ratio_spread: '', p99_delay_ms: b.p99.median, baseline_p99_delay_ms: b.p99.median,
     },
   ];
+  if (both.length > 0) {
+    const cpu = summary(both.map((m) => m.cpuPer100k), 3);
+    const ratio = summary(bothRatios, 2);
+    rows.push({
+      mode: 'direct-both', items, sampling_ms: samplingMs, output: 'client', runs: both.length, changes_per_s: summary(both.map((m) => m.changesPerS), 0).median, cpu_s_per_100k: cpu.median, cpu_spread: cpu.spread,
+      baseline_cpu_s_per_100k: b.cpu.median, ratio: ratio.median, ratio_spread: ratio.spread, p99_delay_ms: summary(both.map((m) => m.p99), 0).median, baseline_p99_delay_ms: b.p99.median,
+    });
+  }
   configs.forEach(({ mode, output }, k) => {
     const cpu = summary(measured[k].map((m) => m.cpuPer100k), 3);
     const ratio = summary(ratios[k], 2);
@@ -151,6 +193,7 @@ export async function runThroughput(nr: EmbeddedNodeRed, items: number, sampling
       changes_per_s: summary(measured[k].map((m) => m.changesPerS), 0).median, cpu_s_per_100k: cpu.median, cpu_spread: cpu.spread,
       baseline_cpu_s_per_100k: b.cpu.median, ratio: ratio.median, ratio_spread: ratio.spread,
       p99_delay_ms: summary(measured[k].map((m) => m.p99), 0).median, baseline_p99_delay_ms: b.p99.median,
+      ...(toBoth[k].length > 0 ? { ratio_to_both: summary(toBoth[k], 2).median, ratio_to_both_spread: summary(toBoth[k], 2).spread } : {}),
     });
   });
   return rows;

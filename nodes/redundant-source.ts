@@ -111,7 +111,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
         const mine = changes.filter((c) => topicOf.has(c.item));
         if (mine.length === 0) return;
         // The delivered change objects themselves, named: no copy per change at high rates.
-        for (const c of mine) (c as DeliveredChange & { name?: string }).name = topicOf.get(c.item);
+        for (const c of mine) c.name = topicOf.get(c.item);
         node.send({ topic: pair.name, pair: pair.name, server: mine[0].server, payload: mine });
         return;
       }

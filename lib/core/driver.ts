@@ -49,6 +49,12 @@ export interface DataChange {
   detail?: string;
   /** The engine's key of the item (ItemSpec.key), when the driver passes it on. */
   key?: number;
+  /**
+   * The item's name in a source node's batched output, set there. A driver on a hot path creates
+   * its changes with it (undefined): setting a field the object was made without changes its
+   * hidden class, per change (measured: 6 % of a warm pair's CPU at 10 000 items).
+   */
+  name?: string;
 }
 
 export interface ItemSpec {

@@ -51,6 +51,37 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     assert.match(status?.text ?? '', /^pair config: primary endpoint \(see the log\)$/);
   });
 
+  it('batched output: one message per notification, its changes named, only the node\'s own items', async function () {
+    await loadFlow([pairModule, sourceModule], [
+      opcuaPairDef('pair-b', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
+      { ...sourceDef('batch', 'pair-b', [{ id: SIM_ITEMS.counter, name: 'counter' }, { id: SIM_ITEMS.sine }], 'bout'), output: 'batch' },
+      sourceDef('other', 'pair-b', [{ id: SIM_ITEMS.randomWalk, name: 'walk' }], 'oout'),
+      { id: 'bout', type: 'helper', wires: [] },
+      { id: 'oout', type: 'helper', wires: [] },
+    ]);
+    const out = collect('bout');
+    const other = collect('oout');
+    await waitFor(() => out.length >= 3 && other.length >= 1, 10_000, 'batched and per-change data');
+    const changes = out.flatMap((m) => {
+      assert.equal(m.topic, 'line-pair');
+      assert.equal(m.pair, 'line-pair');
+      assert.ok(Array.isArray(m.payload) && m.payload.length > 0, 'a batch holds changes');
+      const payload = m.payload as Array<Record<string, unknown>>;
+      for (const c of payload) assert.equal(c.server, m.server, 'a batch comes from one server');
+      return payload;
+    });
+    assert.deepEqual([...new Set(changes.map((c) => c.item))].filter((i) => i === SIM_ITEMS.randomWalk), [], 'no item of another source node');
+    const counter = changes.filter((c) => c.item === SIM_ITEMS.counter);
+    assert.ok(counter.length >= 2, 'the counter in the batches');
+    for (const c of counter) {
+      assert.equal(c.name, 'counter', 'named by the node');
+      assert.equal(c.statusCode, 'Good');
+      assert.equal(typeof c.value, 'number');
+      assert.equal(typeof c.sourceTimestamp, 'number');
+    }
+    assert.equal(changes.find((c) => c.item === SIM_ITEMS.sine)?.name, SIM_ITEMS.sine, 'an unnamed item is named by its id');
+  });
+
   it('no items, or an invalid node id, is a configuration error', async function () {
     await loadFlow([pairModule, sourceModule], [
       opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl),
