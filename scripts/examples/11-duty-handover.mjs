@@ -1,7 +1,7 @@
 // Example 11: duty hand-over between two Node-RED instances (Citect's report server hot standby),
 // with a standby-write store and a dashboard page. The flow of one instance; `npm run start:pair`
 // runs it on two (ports 1880 and 1881) with the second instance's link pointed back.
-import { comment, debug, id, inject, startExample, tab } from './lib.mjs';
+import { comment, dashboardKit, debug, id, inject, peerLink, startExample, tab } from './lib.mjs';
 
 export const file = '11 - Duty hand-over (report server)';
 export const flow = () => dutyExample();
@@ -20,18 +20,11 @@ const HOWTO = [
 export function dutyExample(overrides = {}) {
   startExample(11);
   const t = tab('Duty hand-over (report server)', HOWTO);
-  const link = {
-    id: id('link'), type: 'peer-link', name: LINK_NAME, peerUrl: 'http://127.0.0.1:1881', heartbeatInterval: 1000, heartbeatTimeout: 3000,
-    preferred: 'primary', handback: 'return', holdOff: 10000, witness: false, witnessUrl: 'mqtt://127.0.0.1:1883', witnessPrefix: 'redundancy', witnessKeepalive: 5,
-    ...overrides,
-  };
-  const base = { id: id('uib'), type: 'ui-base', name: 'Duty', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true, notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false };
-  const theme = { id: id('uith'), type: 'ui-theme', name: 'Duty', colors: { surface: '#1f4e79', primary: '#0d74ce', bgPage: '#f4f6f8', groupBg: '#ffffff', groupOutline: '#d9d9e0' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '6px', widgetGap: '12px' } };
-  const page = { id: id('uip'), type: 'ui-page', name: 'Duty hand-over', ui: base.id, path: '/duty', icon: 'account-switch', layout: 'grid', theme: theme.id, breakpoints: [{ name: 'Default', px: 0, cols: 3 }, { name: 'Tablet', px: 576, cols: 6 }, { name: 'Small Desktop', px: 768, cols: 9 }, { name: 'Desktop', px: 1024, cols: 12 }], order: 1, className: '', visible: 'true', disabled: 'false' };
-  const group = (name, width, order) => ({ id: id('uig'), type: 'ui-group', name, page: page.id, width, height: 1, order, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' });
-  const gDuty = group('This instance', 6, 1);
-  const gReports = group('Reports (passed on the holder only)', 6, 2);
-  const text = (g, x, y, label, order) => ({ id: id('uit'), type: 'ui-text', z: t.id, group: g.id, order, width: 0, height: 0, name: label, label, format: '{{msg.payload}}', layout: 'row-spread', style: false, font: 'Helvetica', fontSize: 16, color: '#717171', wrapText: true, className: '', value: 'payload', valueType: 'msg', x, y, wires: [] });
+  const link = peerLink(LINK_NAME, overrides);
+  const ui = dashboardKit(t, { name: 'Duty hand-over', path: '/duty', icon: 'account-switch' });
+  const gDuty = ui.group('This instance', 6, 1);
+  const gReports = ui.group('Reports (passed on the holder only)', 6, 2);
+  const { text } = ui;
 
   const tHolder = text(gDuty, 900, 260, 'Duty', 1);
   const tLink = text(gDuty, 900, 300, 'Peer link', 2);
@@ -74,6 +67,6 @@ export function dutyExample(overrides = {}) {
     trigger, duty, makeReport, reports, split, state, tHolder, tLink, tWitness, tReason, tReport,
     comment(t.id, 220, 460, 'Standby write: notes kept on both instances', 'A note written on either instance is stored on both (SQLite in each user dir). Written while the other instance is down, it waits in a persistent queue and is delivered when it returns; at start the two cross-copy. The newest value wins by a hybrid logical clock, not by trusting either wall clock.'),
     writeNote, readAll, store, notesOut, notesPeer,
-    link, base, theme, page, gDuty, gReports,
+    link, ...ui.nodes(),
   ];
 }

@@ -1,5 +1,5 @@
 // Example 12, the `npm start` demo: a hot pair, diagnostics to e-mail and a Dashboard 2.0 page.
-import { ITEMS, comment, debug, email, expose, gateway, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
+import { ITEMS, comment, dashboardKit, debug, email, expose, gateway, id, inject, pair, simulator, source, startExample, tab } from './lib.mjs';
 
 export const file = '12 - Diagnostics to e-mail and dashboard';
 export const flow = () => demo(4840, 4841);
@@ -8,19 +8,16 @@ export const flow = () => demo(4840, 4841);
 function demo(pPort = 4840, sPort = 4841) {
   startExample(12);
   const t = tab('Redundancy demo', 'Two embedded OPC UA simulators, a hot redundant pair, failover conditions, the diagnostics log and a dashboard at /dashboard/redundancy.');
-  const base = { id: id('uib'), type: 'ui-base', name: 'Redundancy', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true, notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false };
-  const theme = { id: id('uith'), type: 'ui-theme', name: 'Redundancy', colors: { surface: '#1f4e79', primary: '#0d74ce', bgPage: '#f4f6f8', groupBg: '#ffffff', groupOutline: '#d9d9e0' }, sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '6px', widgetGap: '12px' } };
-  const page = { id: id('uip'), type: 'ui-page', name: 'Redundancy', ui: base.id, path: '/redundancy', icon: 'swap-horizontal', layout: 'grid', theme: theme.id, breakpoints: [{ name: 'Default', px: 0, cols: 3 }, { name: 'Tablet', px: 576, cols: 6 }, { name: 'Small Desktop', px: 768, cols: 9 }, { name: 'Desktop', px: 1024, cols: 12 }], order: 1, className: '', visible: 'true', disabled: 'false' };
-  const group = (name, width, order) => ({ id: id('uig'), type: 'ui-group', name, page: page.id, width, height: 1, order, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' });
+  const ui = dashboardKit(t, { name: 'Redundancy', path: '/redundancy', icon: 'swap-horizontal' });
+  const { group, col } = ui;
   const gPair = group('Pair status', 12, 1);
   const gControl = group('Controls', 4, 2);
   const gValues = group('Values', 8, 3);
   const gEvents = group('Events', 12, 4);
-  const text = (g, x, y, label, order, extra = {}) => ({ id: id('uit'), type: 'ui-text', z: t.id, group: g.id, order, width: 0, height: 0, name: label, label, format: '{{msg.payload}}', layout: 'row-spread', style: false, font: 'Helvetica', fontSize: 16, color: '#717171', wrapText: false, className: '', value: 'payload', valueType: 'msg', x, y, wires: [], ...extra });
-  const button = (g, x, y, label, payload, order, wire, color = '') => ({ id: id('uibt'), type: 'ui-button', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, emulateClick: false, tooltip: '', color: '', bgcolor: color, className: '', icon: '', iconPosition: 'left', payload, payloadType: 'str', topic: 'topic', topicType: 'msg', buttonColor: color, textColor: '', iconColor: '', enableClick: true, enablePointerdown: false, pointerdownPayload: '', pointerdownPayloadType: 'str', enablePointerup: false, pointerupPayload: '', pointerupPayloadType: 'str', x, y, wires: [[wire]] });
+  const text = (g, x, y, label, order, extra = {}) => ui.text(g, x, y, label, order, { wrapText: false, ...extra });
+  const button = (g, x, y, label, payload, order, wire, color = '') => ui.button(g, x, y, label, order, wire, { payload, color });
   // Below 960 px (Vuetify's md) a table shows each row as a card: nothing is cut off at 800 px.
-  const table = (g, x, y, label, order, columns, maxrows) => ({ id: id('uitb'), type: 'ui-table', z: t.id, group: g.id, name: label, label, order, width: 0, height: 0, maxrows, passthru: false, autocols: false, showSearch: false, deselect: true, selectionType: 'none', columns, mobileBreakpoint: 'md', mobileBreakpointType: 'defaults', action: 'replace', className: '', x, y, wires: [[]] });
-  const col = (key, label) => ({ title: label, key, keyType: 'key', type: 'text', width: '', align: 'start' });
+  const table = (g, x, y, label, order, columns, maxrows) => ui.table(g, x, y, label, order, columns, [], { maxrows });
 
   const p = pair('demo-pair', 'hot', pPort, sPort);
   const simP = simulator(t.id, 1010, 520, `primary server :${pPort}`, pPort);
@@ -64,7 +61,7 @@ function demo(pPort = 4840, sPort = 4841) {
     button(gControl, 380, 520, 'Force primary', 'force-primary', 6, cond.id),
     button(gControl, 380, 560, 'Automatic', 'auto', 7, cond.id),
     simP, simS,
-    base, theme, page, gPair, gControl, gValues, gEvents,
+    ...ui.nodes(),
     ...demoGateway(t, p),
   ];
 }

@@ -147,7 +147,7 @@ export function diagnostics(z, x, y, name, pairs, wires, extra = {}) {
 }
 
 /**
- * Dashboard 2.0 building blocks for one page (examples 9 and 10): base, theme, page, and widget
+ * Dashboard 2.0 building blocks for one page (examples 9 to 12): base, theme, page, and widget
  * builders bound to tab `t`. `nodes()` lists the config nodes (base, theme, page, groups).
  */
 export function dashboardKit(t, { name, path, icon }) {
