@@ -1,5 +1,6 @@
 // The small part of Node-RED's runtime API these nodes use, typed for `strict` (Node-RED ships no
 // types of its own and @types/node-red lags the 4.x/5.x runtime).
+import { resolveUserDir } from '../../lib/core/user-dir';
 import { shortText } from '../../lib/rules/text';
 
 export interface NodeStatus {
@@ -57,6 +58,11 @@ export interface RedAPI {
   auth: { needsPermission(permission: string): unknown };
   _(key: string, subs?: Record<string, unknown>): string;
   log: { info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void; debug(m: unknown): void };
+}
+
+/** Where the package keeps its files: Node-RED's user dir, with the one fallback (lib/core/user-dir.ts). */
+export function userDirOf(RED: RedAPI): string {
+  return resolveUserDir(RED.settings.userDir);
 }
 
 /** Reads a numeric property from an editor config, with a default for empty values. */
