@@ -70,7 +70,6 @@ export = function registerRedundantSource(RED: RedAPI): void {
     }
     if (problems.length > 0) {
       reportConfigError(node, problems.join('; '));
-      node.on('input', (_msg, _send, done) => done(new Error(problems.join('; '))));
       return;
     }
     if (!pairNode?.pair) {

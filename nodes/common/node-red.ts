@@ -94,10 +94,13 @@ export function statusSetter(node: Node): (status: NodeStatus) => void {
 }
 
 /**
- * A configuration error: one log line (node.error) and a red status with the start of it; the
- * flow still deploys and a message to the node fails with the whole text (Catch-able).
+ * A configuration error, the one way every node reports it: one log line (node.error: `text`), a
+ * red status "config: <statusText>" cut to the status length, and every message to the node fails
+ * with the whole `text` (Catch-able). The flow still deploys; the caller returns after it (the
+ * node does nothing else). `statusText` (default `text`): the problem without the log's wording.
  */
 export function reportConfigError(node: Node, text: string, statusText = text): void {
   node.error(text);
   node.status({ fill: 'red', shape: 'ring', text: shortText(`config: ${statusText}`) });
+  node.on('input', (_msg, _send, done) => done(new Error(text)));
 }
