@@ -6,7 +6,7 @@ import { realClock } from '../lib/core/clock';
 import { ChannelSelectorEngine, type SelectorDef, type SelectorStatus, parseSelectorConfig, selectorStatusText } from '../lib/core/channel-selector';
 import { pairHub } from '../lib/core/hub';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, reportConfigError, statusSetter } from './common/node-red';
 
 /** Distinct unmatched topics reported with an error (the rest are counted on the status). */
 const MAX_REPORTED_UNMATCHED = 20;
@@ -24,9 +24,7 @@ export = function registerChannelSelector(RED: RedAPI): void {
     const { config, problems } = parseSelectorConfig(def as SelectorDef);
     if (problems.length > 0) {
       const text = problems.join('; ');
-      node.error(t('channel-selector.errors.config', { error: text }));
-      node.status({ fill: 'red', shape: 'ring', text: t('channel-selector.status.config', { error: text.length > 60 ? `${text.slice(0, 59)}…` : text }) });
-      node.on('input', (_msg, _send, done) => done(new Error(t('channel-selector.errors.config', { error: text }))));
+      reportConfigError(node, t('channel-selector.errors.config', { error: text }), text);
       return;
     }
     const name = (def.name as string | undefined)?.trim() || `channel selector ${node.id}`;

@@ -8,9 +8,8 @@ import { PeerLink } from '../lib/peer/link';
 import type { DutyTransition } from '../lib/peer/duty';
 import type { DutyStatus, PeerLinkStatus } from '../lib/peer/api';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PeerLinkNode, PeerLinkUser } from './common/peer-config';
-import { shorten } from './common/pair-status';
 import { dutyNodeStatus } from './common/peer-status';
 
 const MAX_BUFFER = 10_000;
@@ -29,10 +28,7 @@ export = function registerDuty(RED: RedAPI): void {
     if (!Number.isFinite(catchUpMs) || catchUpMs < 0 || catchUpMs > 60_000) problems.push(t('duty.errors.catchUp', { value: String(def.catchUp) }));
     const link = linkNode?.link;
     if (problems.length > 0 || !link || !linkNode) {
-      const text = problems.join('; ') || t('duty.errors.noLink');
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: shorten(t('duty.status.config', { error: text })) });
-      node.on('input', (_m, _s, done) => done(new Error(text)));
+      reportConfigError(node, problems.join('; ') || t('duty.errors.noLink'));
       return;
     }
     const hasWitness = link.duty().witness !== 'none';

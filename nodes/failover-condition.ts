@@ -40,7 +40,6 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     if (problems.length > 0) {
       const text = problems.join('; ');
       reportConfigError(node, text);
-      node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }
     if (!pairNode?.pair) {

@@ -8,7 +8,7 @@ import { pairSource } from '../lib/gateway/pair-source';
 import type { GatewayServer, GatewayState } from '../lib/gateway/server';
 import { serviceLevelClass } from '../lib/gateway/service-level';
 import type { GatewayNodeInfo, GatewayUserNode, RedundancyGatewayNode } from './common/gateway-config';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type NodeStatus, type RedAPI, type SendFn, numberProp, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type NodeStatus, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
 import { shorten } from './common/pair-status';
@@ -66,10 +66,7 @@ export = function registerGatewayExpose(RED: RedAPI): void {
     if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > 100_000) problems.push(t('gateway-expose.errors.badMax', { value: String(def.maxNodes) }));
     if (pairNode?.configError) problems.push(pairNode.configError);
     if (problems.length > 0 || !gatewayNode || !pairNode?.pair) {
-      const text = problems.join('; ') || t('gateway-expose.errors.noPair');
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: shorten(text) });
-      node.on('input', (_m, _s, done) => done(new Error(text)));
+      reportConfigError(node, problems.join('; ') || t('gateway-expose.errors.noPair'));
       return;
     }
     const pair = pairNode.pair;

@@ -3,7 +3,7 @@
 // a dropped TCP / RTU-over-TCP / serial side, frozen values, master/slave switching.
 import { type ExceptionRule, ModbusSimulator, type SimArea, type SimSide } from '../lib/sim/modbus-simulator';
 import { translator } from './common/i18n';
-import { type Node, type NodeDef, type NodeMessage, type RedAPI, numberProp, boolProp } from './common/node-red';
+import { type Node, type NodeDef, type NodeMessage, type RedAPI, boolProp, numberProp, reportConfigError } from './common/node-red';
 import { onSimulatorClose, onSimulatorInput, simulatorCommand } from './common/simulator';
 
 const COMMANDS = [
@@ -64,9 +64,7 @@ export = function registerModbusSimulator(RED: RedAPI): void {
       });
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
-      node.error(t('modbus-simulator.errors.config', { error: text }));
-      node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 50) });
-      node.on('input', (_m, _s, done) => done(new Error(text)));
+      reportConfigError(node, t('modbus-simulator.errors.config', { error: text }), text);
       return;
     }
 

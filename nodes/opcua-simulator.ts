@@ -39,7 +39,6 @@ export = function registerSimulator(RED: RedAPI): void {
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       reportConfigError(node, t('opcua-simulator.errors.config', { error: text }), text);
-      node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }
 

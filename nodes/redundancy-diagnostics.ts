@@ -91,7 +91,6 @@ export = function registerDiagnostics(RED: RedAPI): void {
     if (problems.length > 0) {
       const text = problems.join('; ');
       reportConfigError(node, text);
-      node.on('input', (_m, _s, done) => done(new Error(text)));
       return;
     }
     // Pairs are config nodes, created before flow nodes: a name in the filter that no pair has is

@@ -1,13 +1,11 @@
 // Config node: the gateway's OPC UA server, hosted in Node-RED. gateway-expose flow nodes put
 // pairs into it (each under its alias); it owns the server, its certificate store and its users.
 // httpAdmin: the client certificates it has seen, and trusting or rejecting one.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { errorText } from '../lib/core/pair';
-import { certificateManager, gatewayPkiRoot, listCertificates, setTrust } from '../lib/gateway/pki';
+import { gatewayCertificates, gatewayPkiFolder, setGatewayTrust } from '../lib/drivers/opcua-pki';
 import { GatewayServer, type GatewayState } from '../lib/gateway/server';
 import { type GatewayUserNode, type RedundancyGatewayNode, USER_SLOTS, parseGatewayConfig } from './common/gateway-config';
-import type { NodeDef, RedAPI } from './common/node-red';
+import { type NodeDef, type RedAPI, userDirOf } from './common/node-red';
 import { translator } from './common/i18n';
 
 interface Req {
@@ -21,7 +19,7 @@ interface Res {
 
 export = function registerGateway(RED: RedAPI): void {
   const t = translator(RED);
-  const pkiRoot = () => gatewayPkiRoot(RED.settings.userDir || join(tmpdir(), 'node-red-contrib-redundancy'));
+  const pkiRoot = () => gatewayPkiFolder(userDirOf(RED));
 
   function RedundancyGateway(this: RedundancyGatewayNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
@@ -96,11 +94,10 @@ export = function registerGateway(RED: RedAPI): void {
 
   // The certificate store: list (read permission), trust or reject (write permission).
   RED.httpAdmin.get('/redundancy-gateway/certificates', RED.auth.needsPermission('redundancy-gateway.read'), (_req: Req, res: Res) => {
-    try {
-      res.json({ folder: pkiRoot(), certificates: listCertificates(pkiRoot()).map(({ file: _f, ...c }) => c) });
-    } catch (err) {
-      res.status(500).json({ error: errorText(err) });
-    }
+    gatewayCertificates(pkiRoot()).then(
+      (list) => res.json({ folder: pkiRoot(), certificates: list.map(({ file: _f, ...c }) => c) }),
+      (err: unknown) => res.status(500).json({ error: errorText(err) }),
+    );
   });
   RED.httpAdmin.post('/redundancy-gateway/certificates/:thumbprint', RED.auth.needsPermission('redundancy-gateway.write'), (req: Req, res: Res) => {
     const action = String(req.body?.action ?? '');
@@ -113,11 +110,9 @@ export = function registerGateway(RED: RedAPI): void {
       res.status(400).json({ error: 'a certificate thumbprint is 40 hex digits' });
       return;
     }
-    certificateManager(pkiRoot())
-      .then((manager) => setTrust(pkiRoot(), manager, thumbprint, action === 'trust'))
-      .then(
-        ({ file: _f, ...c }) => res.json(c),
-        (err) => res.status(404).json({ error: errorText(err) }),
-      );
+    setGatewayTrust(pkiRoot(), thumbprint, action === 'trust').then(
+      ({ file: _f, ...c }) => res.json(c),
+      (err: unknown) => res.status(404).json({ error: errorText(err) }),
+    );
   });
 };

@@ -6,7 +6,7 @@ import { pairHub } from '../lib/core/hub';
 import { RedundantPair, errorText } from '../lib/core/pair';
 import { driverFactory } from '../lib/drivers';
 import { isCertificateRefusal } from '../lib/drivers/opcua-pki';
-import type { NodeDef, RedAPI } from './common/node-red';
+import { type NodeDef, type RedAPI, userDirOf } from './common/node-red';
 import { registerAdminRoutes } from './common/admin';
 import { PairConfigError, type PairUser, type RedundantPairNode, createChannels, parsePairConfig } from './common/pair-config';
 import { translator } from './common/i18n';
@@ -32,7 +32,7 @@ export = function registerRedundantPair(RED: RedAPI): void {
       node.validateItem = (id) => factory.validateItem(id);
       if (factory.itemWarnings) node.itemWarnings = (ids) => factory.itemWarnings!(ids, cfg.channels.map((c) => c.endpoint));
       node.compatOutput = factory.compatOutput;
-      node.pair = new RedundantPair({ ...cfg.options, log: (text) => node.warn(text) }, createChannels(cfg, RED.settings.userDir, realClock));
+      node.pair = new RedundantPair({ ...cfg.options, log: (text) => node.warn(text) }, createChannels(cfg, userDirOf(RED), realClock));
       pairHub.register(node.id, node.pair);
       node.pair.on('status', (status) => {
         for (const user of users.values()) user.onPairStatus(status);

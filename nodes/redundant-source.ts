@@ -1,5 +1,6 @@
 // Flow node: reads items from a redundant pair and emits one message per change (or one per
 // publish), whichever server they come from; a message in is a write to the active server.
+import { statusOfError } from '../lib/core/error-status';
 import { errorText } from '../lib/core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
 import { checkSamplingInterval, itemProblems } from '../lib/rules/items';
@@ -18,14 +19,13 @@ interface ItemConfig {
 
 
 /**
- * A failed write as a catch node should see it: the protocol's status (BadNotWritable,
- * BadOutOfRange, BadTypeMismatch, BadNoCommunication...) in msg.error.code.
+ * A failed write as a catch node should see it: the status (BadNotWritable, BadOutOfRange,
+ * BadTypeMismatch, BadNoCommunication...: lib/core/error-status.ts, as the gateway's clients get
+ * it) in msg.error.code.
  */
 function writeError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(errorText(err));
-  const status = (e as { statusCode?: unknown }).statusCode;
-  const code = typeof status === 'string' ? status : e.name === 'NoActiveServerError' ? 'BadNoCommunication' : undefined;
-  if (code && (e as { code?: unknown }).code === undefined) (e as Error & { code: string }).code = code;
+  if ((e as { code?: unknown }).code === undefined) (e as Error & { code: string }).code = statusOfError(e);
   return e;
 }
 
@@ -70,7 +70,6 @@ export = function registerRedundantSource(RED: RedAPI): void {
     }
     if (problems.length > 0) {
       reportConfigError(node, problems.join('; '));
-      node.on('input', (_msg, _send, done) => done(new Error(problems.join('; '))));
       return;
     }
     if (!pairNode?.pair) {

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { StandbyStore } from '../lib/peer/standby-store';
 import { StandbyWrite, type StandbyWriteStatus } from '../lib/peer/standby-write';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, reportConfigError, statusSetter } from './common/node-red';
 import type { PeerLinkNode, PeerLinkUser } from './common/peer-config';
-import { shorten } from './common/pair-status';
 import { hlcWallClock } from './common/peer-status';
 
 const ACTIONS = ['set', 'get', 'delete', 'keys', 'all'] as const;
@@ -42,10 +41,7 @@ export = function registerStandbyWrite(RED: RedAPI): void {
       }
     }
     if (problems.length > 0 || !sw || !linkNode) {
-      const text = problems.join('; ');
-      node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: shorten(t('standby-write.status.config', { error: text })) });
-      node.on('input', (_m, _s, done) => done(new Error(text)));
+      reportConfigError(node, problems.join('; '));
       return;
     }
     const replica = sw;

@@ -31,6 +31,10 @@ export interface ChannelHost {
   /** The item set or monitoring state on the connection changed (first time: the channel is ready). */
   itemsSynced(ch: Channel, refused: ItemError[]): void;
   data(ch: Channel, changes: import('./driver').DataChange[]): void;
+  /**
+   * Items refused after their creation (the driver's report) and items that work again, or were
+   * forgotten with a new connection (`recovered`); the channel's record (refusedItems) is updated.
+   */
   itemErrors(ch: Channel, errors: ItemError[], recovered: string[]): void;
   /** Something the channel cannot explain went wrong (a bug, a throwing host): logged by the pair. */
   failed(ch: Channel, what: string, err: unknown): void;
@@ -88,6 +92,11 @@ export class Channel {
   private wantState: MonitoringState = 'reporting';
   private wantQueue = 1;
   private applied = new Map<string, ItemSpec>();
+  /**
+   * The items this connection refuses now, with the reason: at creation (not applied, not retried
+   * on this connection) or later by the driver's report (applied: an illegal Modbus address at the
+   * first poll), until the driver reports them working again. The one record of refused items.
+   */
   private refused = new Map<string, ItemError>();
   private appliedState: MonitoringState = 'reporting';
   private syncQueued = false;
@@ -109,7 +118,10 @@ export class Channel {
         if (this.connected && !this.stopped) this.drop(graceful ? `server shutting down: ${reason}` : `connection lost: ${reason}`, 'connection-lost', graceful);
       },
       itemErrors: (errors, recovered) => {
-        if (this.connected && !this.stopped) this.call('item errors', () => host.itemErrors(this, errors, recovered));
+        if (!this.connected || this.stopped) return;
+        const back = recovered.filter((id) => this.refused.delete(id));
+        for (const e of errors) this.refused.set(e.id, e);
+        if (errors.length > 0 || back.length > 0) this.call('item errors', () => host.itemErrors(this, errors, back));
       },
     });
   }
@@ -180,6 +192,9 @@ export class Channel {
       this.backoffMs = this.opts.reconnectMinMs;
       this.unreachableSince = undefined;
       this.applied.clear();
+      // A new connection creates its items afresh: what the last one refused is forgotten (and
+      // reported again if this one refuses it too).
+      const forgotten = [...this.refused.keys()];
       this.refused.clear();
       this.granted.clear();
       this.appliedState = this.wantState;
@@ -187,6 +202,7 @@ export class Channel {
       this.setState('connecting', 'connected, checking');
       // Pinging starts before the host hears of it: whatever the host does, the link is watched.
       this.pingNow(gen);
+      if (forgotten.length > 0) this.call('item errors', () => this.host.itemErrors(this, [], forgotten));
       this.call('connected', () => this.host.connected(this, downFor, firstEver));
     });
   }
@@ -282,6 +298,16 @@ export class Channel {
     if (this.connected && this.answered) this.sync();
   }
 
+  /** Items this channel refuses now (at creation or later), with the reason. */
+  refusedItems(): ItemError[] {
+    return [...this.refused.values()];
+  }
+
+  /** Items the pair no longer has are no longer reported as refused. */
+  forgetRefused(ids: readonly string[]): void {
+    for (const id of ids) this.refused.delete(id);
+  }
+
   /** Whether the connection holds what is wanted (items and monitoring state). */
   get inSync(): boolean {
     if (!this.itemsReady || this.appliedState !== this.wantState) return false;
@@ -314,6 +340,10 @@ export class Channel {
             this.applied.delete(id);
             this.granted.delete(id);
           }
+          // Re-created below: a refusal reported after its creation is forgotten (the driver
+          // reports it again if the new item fails too).
+          const recreated = remove.filter((id) => this.refused.delete(id));
+          if (recreated.length > 0) this.call('item errors', () => this.host.itemErrors(this, [], recreated));
         }
         const state = this.wantState;
         const queue = this.wantQueue;

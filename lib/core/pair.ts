@@ -106,8 +106,6 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   /** Runs while first connect failures and "all down" before any activation are held back. */
   private quietTimer?: TimerHandle;
   private statusQueued = false;
-  /** Per channel: the items it refuses now (at creation, or later: an illegal Modbus address at the first poll). */
-  private refused: Array<Map<string, ItemError>>;
 
   constructor(options: PairOptions, channels: ChannelSpec[] | Record<string, ChannelDriver>) {
     super((event, err) => (options.log ?? ((t: string) => console.error(t)))(`${options.name}: a listener of "${event}" failed: ${errorText(err)}`));
@@ -121,7 +119,6 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     const channelOpts = { clock: this.clock, pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, reconnectMinMs: this.opts.reconnectMinMs, reconnectMaxMs: this.opts.reconnectMaxMs };
     this.channels = specs.map((s, i) => new Channel(i, s.name, s.driver, channelOpts, this));
     this.activeTime = this.channels.map(() => 0);
-    this.refused = this.channels.map(() => new Map());
     this.merge = new Merge({
       channels: specs.map((s) => s.name),
       bufferSize: options.hotBufferSize ?? 100_000,
@@ -239,7 +236,7 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   /** Items a channel (by name; default the active one) refuses now, with the reason. */
   refusedItems(server?: ServerRole): ItemError[] {
     const ch = server !== undefined ? this.channelByName(server) : this.active === null ? undefined : this.channels[this.active];
-    return ch ? [...this.refused[ch.index].values()] : [];
+    return ch ? ch.refusedItems() : [];
   }
 
   /** Writes go to the active channel only. Resolves with the channel written to. */
@@ -397,13 +394,6 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
       return;
     }
     this.merge.resetChannel(ch.index);
-    // A new connection creates its items afresh: what it refuses is reported again.
-    const refused = this.refused[ch.index];
-    if (refused.size > 0) {
-      const recovered = [...refused.keys()];
-      refused.clear();
-      this.emit('item-errors', ch.name, [], recovered);
-    }
     // A first connect in the quiet start ends no reported outage (its refusals were held back).
     const outageHeld = firstEver && this.inQuietStart();
     this.emitEvent('connected', 'info', `connected to ${ch.endpoint}`, { server: ch.name, durationMs: outageHeld ? undefined : downForMs });
@@ -445,10 +435,8 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   }
 
   itemErrors(ch: Channel, errors: ItemError[], recovered: string[]): void {
-    const refused = this.refused[ch.index];
-    const back = recovered.filter((id) => refused.delete(id));
-    if (errors.length > 0) this.reportItemErrors(ch, errors, back);
-    else if (back.length > 0) this.emit('item-errors', ch.name, [], back);
+    if (errors.length > 0) this.reportItemErrors(ch, errors, recovered);
+    else if (recovered.length > 0) this.emit('item-errors', ch.name, [], recovered);
   }
 
   failed(ch: Channel, what: string, err: unknown): void {
@@ -681,14 +669,12 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
     this.merge.forget(removed);
     this.items = [...byId.values()].map((it) => ({ ...it, key: this.merge.keyOf(it.id) }));
     this.fastestSampling = this.items.reduce((m, it) => Math.min(m, it.samplingIntervalMs), Infinity);
-    for (const refused of this.refused) for (const id of removed) refused.delete(id);
+    for (const ch of this.channels) ch.forgetRefused(removed);
     this.watch.update(this.items, this.channels);
     for (const ch of this.channels) if (ch.connected) this.wantItemsOn(ch);
   }
 
   private reportItemErrors(ch: Channel, errors: ItemError[], recovered: string[] = []): void {
-    const refused = this.refused[ch.index];
-    for (const e of errors) refused.set(e.id, e);
     this.emit('item-errors', ch.name, errors, recovered);
     this.emitEvent('item-error', 'warning', `${errors.length} item(s) refused by the ${ch.name}: ${errors.slice(0, 3).map((e) => `${e.id}: ${e.error}`).join('; ')}${errors.length > 3 ? ' …' : ''}`, { server: ch.name });
   }

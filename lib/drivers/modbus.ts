@@ -193,7 +193,7 @@ export class ModbusDriver implements ChannelDriver {
       return { ok: true, data, at: this.clock.now() };
     } catch (err) {
       const failure = err instanceof ModbusFailure ? err : new ModbusFailure('garbled', err instanceof Error ? err.message : String(err));
-      if (failure.answered && !failure.deviceFailure) this.answered();
+      if (failure.signOfLife) this.answered();
       return { ok: false, failure, at: this.clock.now() };
     }
   }
@@ -205,8 +205,8 @@ export class ModbusDriver implements ChannelDriver {
   /**
    * Reads the ping item at the head of the queue (it waits at most for the one request in
    * flight). Any answer from the device meanwhile, a poll's included, proves it alive first; an
-   * exception answer is an answer too, except a gateway's 10/11 (the device behind it is silent)
-   * and a device failure (4, 8: the device says it cannot work).
+   * exception answer is an answer too (ModbusFailure.signOfLife), except a gateway's 10/11 (the
+   * device behind it is silent) and a device failure (4, 8: the device reports a fault).
    */
   ping(timeoutMs: number): Promise<PingResult> {
     if (!this.connected || !this.transport) return Promise.reject(new Error('not connected'));
@@ -229,7 +229,7 @@ export class ModbusDriver implements ChannelDriver {
       let request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
       let garbled = 0;
       const onOutcome = (o: BlockOutcome) => {
-        if (o.ok || (o.failure.answered && !o.failure.deviceFailure)) return finish();
+        if (o.ok || o.failure.signOfLife) return finish();
         // A garbled answer (CRC error, noise on a serial line) is read once more while time remains.
         if (o.failure.kind === 'garbled' && ++garbled <= 2 && !settled) {
           request = this.queue.enqueue(PRIORITY.ping, () => this.send(block));
@@ -339,7 +339,7 @@ export class ModbusDriver implements ChannelDriver {
       this.answered();
     } catch (err) {
       if (err instanceof ModbusFailure) {
-        if (err.answered && !err.deviceFailure) this.answered();
+        if (err.signOfLife) this.answered();
         throw new DriverError(`write to ${id}: ${err.message}`, err.statusCode);
       }
       throw new DriverError(`write to ${id}: ${err instanceof Error ? err.message : String(err)}`, 'BadNotConnected');

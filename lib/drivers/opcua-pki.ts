@@ -1,33 +1,41 @@
-// The package's OPC UA certificate store, as a plant's PKI: one folder per side in the Node-RED
+// The package's OPC UA certificate stores, as a plant's PKI: one folder per side in the Node-RED
 // user directory, kept across restarts and backed up with it:
 //
-//   <userDir>/node-red-contrib-redundancy/pki/client/   the clients of every pair (this module)
-//   <userDir>/node-red-contrib-redundancy/pki/gateway/  the gateway's server side (same layout)
+//   <userDir>/node-red-contrib-redundancy/pki/client/   the clients of every pair
+//   <userDir>/node-red-contrib-redundancy/pki/gateway/  the gateway's server side
 //
-// Each is node-opcua's OPCUACertificateManager layout: own/certs/client_certificate.pem (give it to
-// the servers' administrators), own/private/, trusted/certs/ (servers this client trusts),
-// rejected/ (servers it refused, waiting for a decision), issuers/certs/ (CA certificates) and
-// the CRL folders. A server certificate that is not trusted is refused; the pair's status and
-// dialog show it (subject, thumbprint, validity) and "trust" moves it to trusted/. For
-// commissioning, a pair may accept unknown certificates without storing them (its status stays
-// yellow while it does).
+// Each is node-opcua's OPCUACertificateManager layout: own/certs/ (the side's own certificate: give
+// it to the other side's administrators), own/private/, trusted/certs/ (peers it trusts),
+// rejected/ (peers it refused, waiting for a decision), issuers/certs/ (CA certificates) and the
+// CRL folders. One implementation serves both stores (reading, describing, listing, trusting).
+// Client side: a server certificate that is not trusted is refused; the pair's status and dialog
+// show it (subject, thumbprint, validity) and "trust" moves it to trusted/. For commissioning, a
+// pair may accept unknown certificates without storing them (its status stays yellow while it
+// does). Gateway side: a client certificate it does not know is put into rejected/ and refused
+// until it is trusted (the gateway dialog's buttons, or moving the file into trusted/certs/).
 import { X509Certificate, createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPCUACertificateManager, StatusCodes, getHostname, makeApplicationUrn, makeSubject } from 'node-opcua';
+import { resolveUserDir } from '../core/user-dir';
 
 /** The application name every client of the package uses (one certificate, one ApplicationUri). */
 export const CLIENT_APPLICATION_NAME = 'node-red-contrib-redundancy';
 
-/** `<userDir>/node-red-contrib-redundancy/pki`: the package's certificate stores. */
-export function pkiRoot(userDir: string): string {
-  return join(userDir, 'node-red-contrib-redundancy', 'pki');
+/** `<userDir>/node-red-contrib-redundancy/pki`: the package's certificate stores (user dir: see core/user-dir.ts). */
+export function pkiRoot(userDir: string | undefined): string {
+  return join(resolveUserDir(userDir), 'node-red-contrib-redundancy', 'pki');
 }
 
 /** The clients' store. */
-export function clientPkiFolder(userDir: string): string {
+export function clientPkiFolder(userDir: string | undefined): string {
   return join(pkiRoot(userDir), 'client');
+}
+
+/** The gateway's store. */
+export function gatewayPkiFolder(userDir: string | undefined): string {
+  return join(pkiRoot(userDir), 'gateway');
 }
 
 export interface CertificateInfo {
@@ -87,27 +95,85 @@ export function describeCertificate(der: Buffer): CertificateInfo {
   };
 }
 
+function pemToDer(pem: string): Buffer[] {
+  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));
+}
+
+/** A certificate file of a store: PEM (its first certificate) or DER. */
+async function readCertificateFile(file: string): Promise<Buffer | undefined> {
+  const data = await readFile(file);
+  if (data.includes('-----BEGIN CERTIFICATE-----')) return pemToDer(data.toString('utf8'))[0];
+  return data.length > 0 ? data : undefined;
+}
+
+// -- a store, either side --
+
 const managers = new Map<string, Promise<OPCUACertificateManager>>();
 
 /**
- * The clients' certificate manager of a user dir, created once per process (and its own
- * certificate with it, so it can be handed to the servers' administrators before the first
- * connection). Unknown server certificates are refused and kept in rejected/.
+ * The certificate manager of a store folder, created and initialized once per process; `prepare`
+ * runs once after the initialization (a failed start is forgotten, so the next call tries again).
  */
-export function clientCertificateManager(userDir: string): Promise<OPCUACertificateManager> {
-  const folder = clientPkiFolder(userDir);
+function storeManager(folder: string, prepare?: (manager: OPCUACertificateManager) => Promise<void>): Promise<OPCUACertificateManager> {
   let m = managers.get(folder);
   if (!m) {
     m = (async () => {
-      const manager = new OPCUACertificateManager({ rootFolder: folder, automaticallyAcceptUnknownCertificate: false, name: 'client' });
+      const manager = new OPCUACertificateManager({ rootFolder: folder, automaticallyAcceptUnknownCertificate: false });
       await manager.initialize();
-      await ensureOwnCertificate(manager);
+      await prepare?.(manager);
       return manager;
     })();
     managers.set(folder, m);
     m.catch(() => managers.delete(folder));
   }
   return m;
+}
+
+export type StoreList = 'trusted' | 'rejected';
+
+export interface StoredCertificate extends CertificateInfo {
+  status: StoreList;
+  file: string;
+}
+
+/** trusted/certs or rejected/ of a store folder (the manager's trustedFolder and rejectedFolder). */
+function listFolder(folder: string, which: StoreList): string {
+  return which === 'trusted' ? join(folder, 'trusted', 'certs') : join(folder, 'rejected');
+}
+
+/** The certificates of a store's lists, each with its DER; files that hold none are skipped. */
+async function scanStore(folder: string, lists: StoreList[]): Promise<Array<{ der: Buffer; stored: StoredCertificate }>> {
+  const out: Array<{ der: Buffer; stored: StoredCertificate }> = [];
+  for (const which of lists) {
+    const dir = listFolder(folder, which);
+    const files = existsSync(dir) ? (await readdir(dir)).filter((f) => /\.(pem|der|crt|cer)$/i.test(f)) : [];
+    for (const f of files) {
+      try {
+        const der = await readCertificateFile(join(dir, f));
+        if (der) out.push({ der, stored: { ...describeCertificate(der), status: which, file: join(dir, f) } });
+      } catch {
+        /* not a certificate: skip */
+      }
+    }
+  }
+  return out;
+}
+
+/** A certificate of a store's lists by its thumbprint. */
+async function findInStore(folder: string, thumbprint: string, lists: StoreList[]): Promise<{ der: Buffer; stored: StoredCertificate } | undefined> {
+  const wanted = thumbprint.toLowerCase();
+  return (await scanStore(folder, lists)).find((c) => c.stored.thumbprint === wanted);
+}
+
+// -- the clients' store --
+
+/**
+ * The clients' certificate manager of a user dir, created once per process (and its own
+ * certificate with it, so it can be handed to the servers' administrators before the first
+ * connection). Unknown server certificates are refused and kept in rejected/.
+ */
+export function clientCertificateManager(userDir: string | undefined): Promise<OPCUACertificateManager> {
+  return storeManager(clientPkiFolder(userDir), ensureOwnCertificate);
 }
 
 /** The path of the clients' own certificate (node-opcua's default file name). */
@@ -130,18 +196,8 @@ async function ensureOwnCertificate(manager: OPCUACertificateManager): Promise<v
   });
 }
 
-function pemToDer(pem: string): Buffer[] {
-  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));
-}
-
-async function readCertificateFile(file: string): Promise<Buffer | undefined> {
-  const data = await readFile(file);
-  if (data.includes('-----BEGIN CERTIFICATE-----')) return pemToDer(data.toString('utf8'))[0];
-  return data.length > 0 ? data : undefined;
-}
-
 /** The clients' own certificate (DER and PEM), created if it is not there yet. */
-export async function ownCertificate(userDir: string): Promise<{ der: Buffer; pem: string; info: CertificateInfo; file: string }> {
+export async function ownCertificate(userDir: string | undefined): Promise<{ der: Buffer; pem: string; info: CertificateInfo; file: string }> {
   const manager = await clientCertificateManager(userDir);
   const file = ownCertificateFile(manager);
   const der = await readCertificateFile(file);
@@ -150,57 +206,66 @@ export async function ownCertificate(userDir: string): Promise<{ der: Buffer; pe
   return { der, pem, info: describeCertificate(der), file };
 }
 
-export interface StoredCertificate extends CertificateInfo {
-  file: string;
-}
-
 /** The certificates in trusted/certs or rejected/ of the clients' store. */
-export async function listCertificates(userDir: string, which: 'trusted' | 'rejected'): Promise<StoredCertificate[]> {
+export async function listCertificates(userDir: string | undefined, which: StoreList): Promise<StoredCertificate[]> {
   const manager = await clientCertificateManager(userDir);
-  const folder = which === 'trusted' ? manager.trustedFolder : manager.rejectedFolder;
-  const files = existsSync(folder) ? (await readdir(folder)).filter((f) => /\.(pem|der|crt|cer)$/i.test(f)) : [];
-  const out: StoredCertificate[] = [];
-  for (const f of files) {
-    try {
-      const der = await readCertificateFile(join(folder, f));
-      if (der) out.push({ ...describeCertificate(der), file: join(folder, f) });
-    } catch {
-      /* not a certificate: skip */
-    }
-  }
-  return out;
+  return (await scanStore(manager.rootDir, [which])).map((c) => c.stored);
 }
 
 /** Trusted, rejected (seen and refused) or unknown to the clients' store. */
-export async function trustState(userDir: string, der: Buffer): Promise<TrustState> {
+export async function trustState(userDir: string | undefined, der: Buffer): Promise<TrustState> {
   const manager = await clientCertificateManager(userDir);
   const status = await manager.getTrustStatus(firstCertificate(der));
   if (status.equals(StatusCodes.Good)) return 'trusted';
-  const thumbprint = thumbprintOf(der);
-  return (await listCertificates(userDir, 'rejected')).some((c) => c.thumbprint === thumbprint) ? 'rejected' : 'unknown';
+  return (await findInStore(manager.rootDir, thumbprintOf(der), ['rejected'])) ? 'rejected' : 'unknown';
 }
 
 /** Moves a certificate into trusted/ (from rejected/ when it is there). */
-export async function trustCertificate(userDir: string, der: Buffer): Promise<CertificateInfo> {
+export async function trustCertificate(userDir: string | undefined, der: Buffer): Promise<CertificateInfo> {
   const manager = await clientCertificateManager(userDir);
   await manager.trustCertificate(firstCertificate(der));
   return describeCertificate(der);
 }
 
 /** A certificate of rejected/ by its thumbprint. */
-export async function rejectedCertificate(userDir: string, thumbprint: string): Promise<Buffer | undefined> {
+export async function rejectedCertificate(userDir: string | undefined, thumbprint: string): Promise<Buffer | undefined> {
   const manager = await clientCertificateManager(userDir);
-  const folder = manager.rejectedFolder;
-  if (!existsSync(folder)) return undefined;
-  for (const f of await readdir(folder)) {
-    try {
-      const der = await readCertificateFile(join(folder, f));
-      if (der && thumbprintOf(der) === thumbprint.toLowerCase()) return der;
-    } catch {
-      /* skip */
-    }
-  }
-  return undefined;
+  return (await findInStore(manager.rootDir, thumbprint, ['rejected']))?.der;
+}
+
+// -- the gateway's store (its folder is the gateway's option, gatewayPkiFolder(userDir) in Node-RED) --
+
+/**
+ * The gateway's certificate manager of a store folder, one per process. `acceptAll` is the
+ * gateway's current "accept all client certificates" setting (a redeploy may change it);
+ * undefined leaves it as it is.
+ */
+export async function gatewayCertificateManager(folder: string, acceptAll?: boolean): Promise<OPCUACertificateManager> {
+  const manager = await storeManager(folder);
+  if (acceptAll !== undefined) (manager as unknown as { automaticallyAcceptUnknownCertificate: boolean }).automaticallyAcceptUnknownCertificate = acceptAll;
+  return manager;
+}
+
+/** The gateway's own certificate for an application URI (one store, one certificate per URI). */
+export function gatewayCertificateFile(folder: string, applicationUri: string): string {
+  const slug = applicationUri.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
+  return join(folder, 'own', 'certs', `gateway-${slug}.pem`);
+}
+
+/** Client certificates the gateway has seen: trusted and rejected (the store is not created to list it). */
+export async function gatewayCertificates(folder: string): Promise<StoredCertificate[]> {
+  const all = (await scanStore(folder, ['trusted', 'rejected'])).map((c) => c.stored);
+  return all.sort((a, b) => a.status.localeCompare(b.status) || a.subject.localeCompare(b.subject));
+}
+
+/** Trusts (or rejects) a client certificate the gateway's store knows, by thumbprint. */
+export async function setGatewayTrust(folder: string, thumbprint: string, trust: boolean): Promise<StoredCertificate> {
+  const found = await findInStore(folder, thumbprint, ['trusted', 'rejected']);
+  if (!found) throw new Error(`no certificate with thumbprint ${thumbprint} in ${folder}`);
+  const manager = await gatewayCertificateManager(folder);
+  if (trust) await manager.trustCertificate(found.der);
+  else await manager.rejectCertificate(found.der);
+  return (await findInStore(folder, thumbprint, ['trusted', 'rejected']))?.stored ?? { ...found.stored, status: trust ? 'trusted' : 'rejected' };
 }
 
 /** A server certificate refused (or accepted as unknown) by a client, with the endpoint it came from. */
@@ -274,7 +339,7 @@ export function isCertificateRefusal(reason: string): boolean {
 }
 
 /** An operator's sentence for a refused server certificate, with where to act. */
-export function certificateRefusal(v: CertificateVerdict, userDir: string): string {
+export function certificateRefusal(v: CertificateVerdict, userDir: string | undefined): string {
   const what = v.status === 'BadCertificateUntrusted' ? 'not trusted' : v.status === 'BadCertificateTimeInvalid' ? 'outside its validity' : `refused (${v.status})`;
   return `server certificate ${what}: ${v.info.commonName} (thumbprint ${v.info.thumbprint.slice(0, 16)}…, valid to ${v.info.validTo.slice(0, 10)}); trust it in the pair's dialog or copy it to ${join(clientPkiFolder(userDir), 'trusted', 'certs')}`;
 }

@@ -3,8 +3,6 @@
 // once, answers pings within the engine's timeout, and adds, removes and switches monitored items
 // in batches with the raw services (so one item can go without touching the others), reporting what
 // the server granted (revised sampling and publishing intervals, queue sizes).
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import {
   AttributeIds,
   type ClientSession,
@@ -67,7 +65,7 @@ export interface OpcuaDriverOptions {
   /**
    * The Node-RED user dir: the client certificate and trust lists live in
    * <userDir>/node-red-contrib-redundancy/pki/client (lib/drivers/opcua-pki.ts). Default: Node-RED's
-   * own default, ~/.node-red.
+   * own default, ~/.node-red (lib/core/user-dir.ts).
    */
   userDir?: string;
   /** Commissioning: accept a server certificate that is not trusted (it is not stored as trusted). */
@@ -183,11 +181,6 @@ export function coerceForWrite(item: string, value: unknown, dataType: DataType,
   return new Variant({ dataType, value: one(value) });
 }
 
-/** The user dir of the certificate store when none is given: Node-RED's default. */
-export function defaultUserDir(): string {
-  return join(homedir(), '.node-red');
-}
-
 const MODES: Record<MonitoringState, MonitoringMode> = { reporting: MonitoringMode.Reporting, sampling: MonitoringMode.Sampling, disabled: MonitoringMode.Disabled };
 
 interface Monitored {
@@ -250,10 +243,6 @@ export class OpcuaDriver implements ChannelDriver {
     this.endpoint = opts.endpointUrl;
   }
 
-  private get userDir(): string {
-    return this.opts.userDir || defaultUserDir();
-  }
-
   attach(listener: DriverListener): void {
     this.listener = listener;
   }
@@ -292,7 +281,7 @@ export class OpcuaDriver implements ChannelDriver {
       clientCertificateManager:
         securityMode === MessageSecurityMode.None
           ? undefined
-          : checkingCertificateManager(await clientCertificateManager(this.userDir), this.endpoint, this.opts.acceptUnknownCertificates === true),
+          : checkingCertificateManager(await clientCertificateManager(this.opts.userDir), this.endpoint, this.opts.acceptUnknownCertificates === true),
     });
     let session: ClientSession | undefined;
     const attempt = (async () => {
@@ -308,7 +297,7 @@ export class OpcuaDriver implements ChannelDriver {
       attempt.catch(() => undefined);
       await this.forceClose(client);
       const verdict = certificateVerdict(this.endpoint);
-      if (verdict && !verdict.accepted && /certificate/i.test(err instanceof Error ? err.message : String(err))) throw new Error(certificateRefusal(verdict, this.userDir));
+      if (verdict && !verdict.accepted && /certificate/i.test(err instanceof Error ? err.message : String(err))) throw new Error(certificateRefusal(verdict, this.opts.userDir));
       throw new Error(describeConnectError(err, this.endpoint));
     }
     if (!session) throw new Error(`no session on ${this.endpoint}`);

@@ -17,7 +17,7 @@ import {
 import { Concentrator } from './concentrator';
 import { walkMirror } from './mirror';
 import type { GatewaySource, PairHealth, SourceChange } from './pair-source';
-import { statusOfError } from './pair-source';
+import { statusOfError } from '../core/error-status';
 import { dataTypeOf, fromVariant, publish, settle, statusCode, toDataValue } from './values';
 import type { GatewayHost } from './host';
 

@@ -1,9 +1,9 @@
 // The gateway's one view of a redundant pair. Everything the gateway uses of the engine goes
 // through this adapter, so the engine's rewrite (N ordered channels) touches this file only.
 // Pure: no node-opcua, no Node-RED.
-import { DriverError } from '../core/driver';
 import type { BrowseEntry, ItemDescription } from '../core/driver';
-import { NoActiveServerError, type RedundantPair } from '../core/pair';
+import { statusOfError } from '../core/error-status';
+import type { RedundantPair } from '../core/pair';
 import type { DeliveredChange, ItemSpec, PairStatus } from '../core/types';
 
 /** What the gateway needs to know of a pair's state (ServiceLevel, bad status while nothing serves). */
@@ -60,22 +60,6 @@ export class WriteRefused extends Error {
     super(message);
     this.name = 'WriteRefused';
   }
-}
-
-/** The status code a failed upstream operation means to an OPC UA client. */
-export function statusOfError(err: unknown): string {
-  if (err instanceof NoActiveServerError) return 'BadNoCommunication';
-  if (err instanceof DriverError && err.statusCode) return err.statusCode;
-  const statusCode = (err as { statusCode?: unknown })?.statusCode;
-  if (typeof statusCode === 'string' && /^(Bad|Uncertain)/.test(statusCode)) return statusCode;
-  const message = err instanceof Error ? err.message : String(err);
-  // Status names the driver puts into its messages ("write to x refused: BadNotWritable").
-  const named = /\b(Bad[A-Za-z]+)\b/.exec(message);
-  if (named) return named[1];
-  if (/not connected|no active|connection closed/i.test(message)) return 'BadNoCommunication';
-  if (/timeout|no answer/i.test(message)) return 'BadTimeout';
-  if (/is not (a|an) |an array is expected|not an integer/i.test(message)) return 'BadTypeMismatch';
-  return 'BadCommunicationError';
 }
 
 /** The health of a pair from its status (channel 0 is named 'primary'). */

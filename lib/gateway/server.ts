@@ -17,11 +17,11 @@ import {
   type UAVariable,
   Variant,
 } from 'node-opcua';
+import { gatewayCertificateFile, gatewayCertificateManager } from '../drivers/opcua-pki';
 import { type ExposureConfig, PairExposure } from './exposure';
 import type { GatewayHost, VariableSpec } from './host';
 import { GatewayNodes } from './nodes';
 import type { GatewaySource } from './pair-source';
-import { certificateManager, ownCertificateFile } from './pki';
 import { type RedundancyOptions, announceRedundancy, validatePeers } from './redundancy';
 import { type SecurityOptions, endpointSecurity, userManager, validateSecurity } from './security';
 import { gatewayServiceLevel } from './service-level';
@@ -137,7 +137,7 @@ export class GatewayServer extends EventEmitter<GatewayEvents> implements Gatewa
 
   async start(): Promise<void> {
     const o = this.options;
-    const cm = await certificateManager(o.pkiRoot, o.acceptAllCertificates);
+    const cm = await gatewayCertificateManager(o.pkiRoot, o.acceptAllCertificates);
     const security = endpointSecurity(o);
     const hostname = o.hostname || undefined;
     const server = new OPCUAServer({
@@ -147,7 +147,7 @@ export class GatewayServer extends EventEmitter<GatewayEvents> implements Gatewa
       buildInfo: { productName: 'node-red-contrib-redundancy gateway', productUri: 'urn:node-red-contrib-redundancy', manufacturerName: 'node-red-contrib-redundancy', softwareVersion: '1.0' },
       serverInfo: { applicationName: { text: o.applicationName }, applicationUri: this.applicationUri, productUri: 'urn:node-red-contrib-redundancy' },
       serverCertificateManager: cm,
-      certificateFile: ownCertificateFile(o.pkiRoot, this.applicationUri),
+      certificateFile: gatewayCertificateFile(o.pkiRoot, this.applicationUri),
       registerServerMethod: RegisterServerMethod.HIDDEN,
       securityModes: security.modes,
       securityPolicies: security.policies,

@@ -45,9 +45,10 @@ export interface PollerHost {
   /** No request of a whole cycle got an answer from the device, or none a useful one for deviceFailureMs. */
   deviceLost(reason: string): void;
   /**
-   * How long (ms) every read may be refused with a device-level exception (4 device failure, 5/6
-   * busy, 8 parity) before the device counts as lost: the request timeout (a device that answers
-   * "I cannot" is no better than one that does not answer). Default: lost at the first such cycle.
+   * How long (ms) every read may be refused with a device-level exception (ModbusFailure
+   * deviceRefusal: 4 device failure, 5 acknowledge, 6 busy, 8 memory parity; see transport.ts)
+   * before the device counts as lost: the request timeout (a device that answers "I cannot" is no
+   * better than one that does not answer). Default: lost at the first such cycle.
    */
   deviceFailureMs?: number;
 }
@@ -264,7 +265,7 @@ export class ModbusPoller {
         continue;
       }
       const f = outcome.failure;
-      if (f.answered && !f.itemProblem) refusal = f;
+      if (f.deviceRefusal) refusal = f;
       if (f.answered) answered++;
       else {
         failedNoAnswer++;

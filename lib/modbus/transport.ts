@@ -8,21 +8,52 @@ import type { ModbusEndpoint } from '../rules/modbus';
 
 export type FailureKind = 'exception' | 'timeout' | 'closed' | 'garbled';
 
-const EXCEPTIONS: Record<number, [string, string]> = {
-  1: ['illegal function', 'BadNotSupported'],
-  2: ['illegal data address', 'BadOutOfRange'],
-  3: ['illegal data value', 'BadOutOfRange'],
-  4: ['server device failure', 'BadDeviceFailure'],
-  5: ['acknowledge', 'BadResourceUnavailable'],
-  6: ['server device busy', 'BadResourceUnavailable'],
-  8: ['memory parity error', 'BadDeviceFailure'],
-  10: ['gateway path unavailable', 'BadNoCommunication'],
-  11: ['gateway target device failed to respond', 'BadNoCommunication'],
+/**
+ * What a Modbus exception answer says, by what its code means in the Modbus Application Protocol
+ * Specification V1.1b3 (§7, "MODBUS Exception Responses"). The one classification the poller, the
+ * ping and writes go by (ModbusFailure's getters below):
+ *
+ * - `item`: 1 illegal function (the function is not supported, or not for this address), 2 illegal
+ *   data address (the address, or address + count, is not valid), 3 illegal data value (a value in
+ *   the request, e.g. the count, is not allowed). This request is wrong for this device: the item
+ *   is refused (itemErrors; a merged read is split so only the bad item goes bad). The device is
+ *   fine and answered: a sign of life.
+ * - `failure`: 4 server device failure (an unrecoverable error while performing the request),
+ *   8 memory parity error (its memory failed a consistency check). The device answers but reports
+ *   a fault of its own: no data, and no sign of life (a ping answered so fails).
+ * - `busy`: 5 acknowledge (request accepted, it needs a long time: no data now), 6 server device busy
+ *   (processing a long program command: retry later). The device is alive but serves no data now:
+ *   a sign of life, so one busy answer fails no ping. A code the specification does not define
+ *   counts as busy (the device answered, with nothing usable).
+ * - `path`: 10 gateway path unavailable, 11 gateway target device failed to respond. A Modbus
+ *   gateway answered for the device behind it, which did not: no answer from the device (a channel
+ *   failure, like a timeout).
+ *
+ * `failure` and `busy` are device-level refusals: when every read of the poller's cycles is refused
+ * so for the request timeout, the device counts as lost (Citect: the device is offline).
+ */
+export type ExceptionClass = 'item' | 'failure' | 'busy' | 'path';
+
+const EXCEPTIONS: Record<number, { text: string; statusCode: string; class: ExceptionClass }> = {
+  1: { text: 'illegal function', statusCode: 'BadNotSupported', class: 'item' },
+  2: { text: 'illegal data address', statusCode: 'BadOutOfRange', class: 'item' },
+  3: { text: 'illegal data value', statusCode: 'BadOutOfRange', class: 'item' },
+  4: { text: 'server device failure', statusCode: 'BadDeviceFailure', class: 'failure' },
+  5: { text: 'acknowledge', statusCode: 'BadResourceUnavailable', class: 'busy' },
+  6: { text: 'server device busy', statusCode: 'BadResourceUnavailable', class: 'busy' },
+  8: { text: 'memory parity error', statusCode: 'BadDeviceFailure', class: 'failure' },
+  10: { text: 'gateway path unavailable', statusCode: 'BadNoCommunication', class: 'path' },
+  11: { text: 'gateway target device failed to respond', statusCode: 'BadNoCommunication', class: 'path' },
 };
+
+/** The class of an exception code (see EXCEPTIONS); an undefined code counts as busy. */
+export function exceptionClass(code: number): ExceptionClass {
+  return EXCEPTIONS[code]?.class ?? 'busy';
+}
 
 /** "Modbus exception 2 (illegal data address)". */
 export function exceptionText(code: number): string {
-  return `Modbus exception ${code} (${EXCEPTIONS[code]?.[0] ?? 'unknown exception'})`;
+  return `Modbus exception ${code} (${EXCEPTIONS[code]?.text ?? 'unknown exception'})`;
 }
 
 export class ModbusFailure extends Error {
@@ -37,29 +68,40 @@ export class ModbusFailure extends Error {
     super(message);
     this.name = 'ModbusFailure';
     this.statusCode =
-      kind === 'exception' ? (EXCEPTIONS[code ?? 0]?.[1] ?? 'BadUnexpectedError') : kind === 'timeout' ? 'BadTimeout' : kind === 'closed' ? 'BadNotConnected' : 'BadCommunicationError';
+      kind === 'exception' ? (EXCEPTIONS[code ?? 0]?.statusCode ?? 'BadUnexpectedError') : kind === 'timeout' ? 'BadTimeout' : kind === 'closed' ? 'BadNotConnected' : 'BadCommunicationError';
   }
 
-  /**
-   * The device itself answered: a sign of life. A gateway's exceptions 10 and 11 say that the
-   * device behind it did not answer, so they are not.
-   */
+  /** The class of an exception answer (see EXCEPTIONS); undefined for a failure without one. */
+  get exceptionClass(): ExceptionClass | undefined {
+    return this.kind === 'exception' ? exceptionClass(this.code ?? 0) : undefined;
+  }
+
+  /** The device itself answered (any exception but a gateway's 10/11 for a silent device). */
   get answered(): boolean {
-    return this.kind === 'exception' && this.code !== 10 && this.code !== 11;
+    return this.exceptionClass !== undefined && this.exceptionClass !== 'path';
   }
 
-  /** The address or function is wrong for this device: the item's configuration, not the link. */
+  /** The request is wrong for this device (1, 2, 3): the item's configuration, not the link. */
   get itemProblem(): boolean {
-    return this.kind === 'exception' && (this.code === 1 || this.code === 2 || this.code === 3);
+    return this.exceptionClass === 'item';
+  }
+
+  /** The device reports a fault of its own (4, 8): no data, and no proof that it works. */
+  get deviceFailure(): boolean {
+    return this.exceptionClass === 'failure';
+  }
+
+  /** The device answered and said nothing against its health (item and busy exceptions): it is alive. */
+  get signOfLife(): boolean {
+    return this.exceptionClass === 'item' || this.exceptionClass === 'busy';
   }
 
   /**
-   * The device answered but says it cannot serve (4 device failure, 8 memory parity): alive, yet no
-   * proof that it works. Every read answered so for as long as a request may take means the device
-   * is down (Citect: the device is offline), and a ping answered so proves nothing.
+   * The device answered but serves no data (4, 5, 6, 8 and undefined codes): a device-level
+   * refusal; every read refused so for the request timeout means the device is lost.
    */
-  get deviceFailure(): boolean {
-    return this.kind === 'exception' && (this.code === 4 || this.code === 8);
+  get deviceRefusal(): boolean {
+    return this.exceptionClass === 'failure' || this.exceptionClass === 'busy';
   }
 }
 

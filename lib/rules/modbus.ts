@@ -530,6 +530,16 @@ export function validateEndpoint(text: string): string | undefined {
   return r.ok ? undefined : r.error;
 }
 
+/**
+ * An endpoint for comparing two endpoints: its canonical text with the host name in lower case
+ * (modbus-tcp://PLC1:502?unit=1 = modbus-tcp://plc1). Text that is no endpoint is its own key.
+ */
+export function endpointKey(text: string): string {
+  const r = parseEndpoint(text);
+  if (!r.ok) return String(text ?? '').trim();
+  return formatEndpoint(r.value.transport === 'rtu' ? r.value : { ...r.value, host: r.value.host.toLowerCase() });
+}
+
 /** The canonical text of an endpoint (defaults left out), as the dialog composes it from fields. */
 export function formatEndpoint(e: ModbusEndpoint): string {
   if (e.transport === 'rtu') {

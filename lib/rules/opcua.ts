@@ -69,11 +69,15 @@ export function checkOpcuaEndpoint(url: unknown): string | undefined {
   return typeof p === 'string' ? p : undefined;
 }
 
-/** Host and port of an endpoint, for comparing two endpoints (the default port is 4840). */
+/**
+ * An endpoint for comparing two endpoints: host names are case-insensitive, the default port is
+ * 4840 and a trailing "/" names the same resource (opc.tcp://Host:4840/ = opc.tcp://host). Text
+ * that is no endpoint is its own key.
+ */
 export function endpointKey(url: string): string {
   const p = parseOpcuaEndpoint(url);
   if (typeof p === 'string') return url.trim();
-  return `${p.hostname.toLowerCase()}:${p.port ?? 4840}${p.path}`;
+  return `${p.host.toLowerCase()}:${p.port ?? 4840}${p.path.replace(/\/+$/, '')}`;
 }
 
 export interface ParsedNodeId {

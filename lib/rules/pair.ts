@@ -57,8 +57,10 @@ function endpointRule(p: PairProps, index: number): string | undefined {
   const own = channels[index].endpoint;
   const err = rules ? rules.checkEndpoint(own) : own.trim() === '' ? 'an endpoint is required' : undefined;
   if (err) return err;
+  // Compared as the protocol compares endpoints (OPC UA: opc.tcp://Host:4840/ = opc.tcp://host).
+  const key = (e: string) => (rules ? rules.endpointKey(e) : e.trim());
   for (let i = 0; i < index; i++) {
-    if (channels[i].endpoint.trim() === own.trim()) return `the same endpoint as the ${channels[i].name}: each channel must be another server (or another path to it)`;
+    if (key(channels[i].endpoint) === key(own)) return `the same endpoint as the ${channels[i].name}: each channel must be another server (or another path to it)`;
   }
   return undefined;
 }

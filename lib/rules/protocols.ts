@@ -2,12 +2,14 @@
 // of an endpoint and of an item. A protocol joins with one entry here (its module must be pure too:
 // no Node builtins, no packages, so the editor bundle can carry it).
 import * as modbus from './modbus';
-import { checkNodeId, checkOpcuaEndpoint } from './opcua';
+import { checkNodeId, checkOpcuaEndpoint, endpointKey as opcuaEndpointKey } from './opcua';
 
 export interface ProtocolRules {
   /** For the editor: 'OPC UA'. */
   label: string;
   checkEndpoint(endpoint: unknown): string | undefined;
+  /** What two endpoints are compared by (two channels on one endpoint are refused); a valid endpoint. */
+  endpointKey(endpoint: string): string;
   checkItem(item: unknown): string | undefined;
   /** A server whose address space can be browsed for items. */
   browse: boolean;
@@ -22,9 +24,9 @@ export interface ProtocolRules {
 }
 
 export const PROTOCOLS: Record<string, ProtocolRules> = {
-  opcua: { label: 'OPC UA', checkEndpoint: checkOpcuaEndpoint, checkItem: checkNodeId, browse: true, endpointExample: 'opc.tcp://host:4840/path', itemExample: 'ns=1;s=Tag' },
+  opcua: { label: 'OPC UA', checkEndpoint: checkOpcuaEndpoint, endpointKey: opcuaEndpointKey, checkItem: checkNodeId, browse: true, endpointExample: 'opc.tcp://host:4840/path', itemExample: 'ns=1;s=Tag' },
   // The Modbus engineer's pure syntax module (lib/rules/modbus.ts) joins with this one entry.
-  modbus: { label: 'Modbus', checkEndpoint: (v) => modbus.validateEndpoint(String(v ?? '')), checkItem: (v) => modbus.validateItem(String(v ?? '')), browse: false, endpointExample: 'modbus-tcp://host:502?unit=1', itemExample: 'HR0:float32', standbySampling: false },
+  modbus: { label: 'Modbus', checkEndpoint: (v) => modbus.validateEndpoint(String(v ?? '')), endpointKey: modbus.endpointKey, checkItem: (v) => modbus.validateItem(String(v ?? '')), browse: false, endpointExample: 'modbus-tcp://host:502?unit=1', itemExample: 'HR0:float32', standbySampling: false },
 };
 
 /**

@@ -1,7 +1,9 @@
-// A simulator in its own process, both ends of it: a crash is a real SIGKILL (sockets reset by the
-// kernel), and a benchmark's servers do not share the CPU time of the process being measured.
+// A helper process driven over IPC, both ends of it: the simulators (a crash is a real SIGKILL,
+// sockets reset by the kernel, and a benchmark's servers do not share the CPU time of the process
+// being measured) and the tests' OPC UA clients (test/helpers/ua-clients.ts).
 // The child gets its options as JSON in argv[2], says it is ready with a message of its own, then
-// answers commands over IPC; it exits when its parent goes away, never orphaned.
+// answers commands over IPC; it exits when its parent goes away, never orphaned. Every command has
+// a bounded wait for its answer.
 import { type ChildProcess, fork } from 'node:child_process';
 
 interface Request {
@@ -10,31 +12,37 @@ interface Request {
   arg?: unknown;
 }
 
-/** The parent's handle on a simulator process: commands as calls, a crash, a clean close. */
-export class ChildSimulator<Command extends string> {
+/** How long a command waits for its answer unless told otherwise (room for a loaded machine). */
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+/** The parent's handle on a child process: commands as calls (each bounded), a crash, a clean close. */
+export class IpcChild<Command extends string> {
   private seq = 0;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly exited: Promise<void>;
 
-  protected constructor(private readonly child: ChildProcess) {
+  /** `what` names the process in errors ("simulator", "OPC UA client"). */
+  protected constructor(
+    private readonly child: ChildProcess,
+    private readonly what: string,
+    private readonly callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+  ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (msg: { id?: number; result?: unknown; error?: string }) => {
       if (msg.id === undefined) return;
-      const p = this.pending.get(msg.id);
+      const p = this.settle(msg.id);
       if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(msg.error));
+      if (msg.error !== undefined) p.reject(new Error(msg.error));
       else p.resolve(msg.result);
     });
     child.once('exit', () => {
-      for (const p of this.pending.values()) p.reject(new Error('simulator process exited'));
-      this.pending.clear();
+      for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new Error(`${what} process exited`));
     });
   }
 
-  /** Starts `script` (a compiled child entry beside this file) and waits for its ready message. */
+  /** Starts `script` (a compiled child entry) and waits for its ready message. */
   protected static fork<Ready>(script: string, options: unknown, what: string, timeoutMs: number): Promise<{ child: ChildProcess; ready: Ready }> {
-    const child = fork(script, [JSON.stringify(options)], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(script, [JSON.stringify(options ?? {})], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -59,57 +67,82 @@ export class ChildSimulator<Command extends string> {
     return this.child.pid ?? -1;
   }
 
-  call(command: Command, arg?: unknown): Promise<unknown> {
-    if (!this.child.connected) return Promise.reject(new Error('simulator process is gone'));
+  /**
+   * Sends a command and resolves with its answer; rejects with the child's error, when the process
+   * exits, or when no answer came within `timeoutMs` (default: the handle's call timeout).
+   */
+  call<T = unknown>(command: Command, arg?: unknown, timeoutMs = this.callTimeoutMs): Promise<T> {
+    if (!this.child.connected) return Promise.reject(new Error(`${this.what} process is gone`));
     const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.settle(id)?.reject(new Error(`${this.what} process did not answer ${command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.child.send({ id, command, arg });
     });
   }
 
   /** A crash: the process dies without closing anything. Resolves when it has exited. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.running) this.child.kill(signal);
     await this.exited;
   }
 
-  /** Graceful: `stop` is sent (with `stopArg`), then the process is let go. */
-  protected async closeWith(stop: Command, stopArg?: unknown): Promise<void> {
+  /**
+   * Graceful: `stop` is sent (with `stopArg`) when given, then the process is let go (it exits when
+   * its parent disconnects); killed when it has not exited within 5 s.
+   */
+  protected async closeWith(stop?: Command, stopArg?: unknown): Promise<void> {
+    if (!this.running) return;
     if (this.child.connected) {
-      await this.call(stop, stopArg).catch(() => undefined);
+      if (stop !== undefined) await this.call(stop, stopArg).catch(() => undefined);
       this.child.disconnect();
     }
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await this.exited;
     clearTimeout(timer);
   }
+
+  private get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Takes a pending call out (its timer cleared); undefined when it was settled already. */
+  private settle(id: number) {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
 }
 
 /**
- * The child's side: starts the simulator made by `start` from the options, sends `ready`, answers
- * each command through `handlers`, and stops the simulator and exits when the parent goes away.
+ * The child's side: makes its state with `start` from the options, sends `ready`, answers each
+ * command through `handlers` (`Arg`: what the parent sends as a command's argument), and runs
+ * `stop` and exits when the parent goes away.
  */
-export function serveSimulator<Sim, Command extends string>(
-  start: (options: unknown) => Promise<{ sim: Sim; ready: Record<string, unknown> }>,
-  handlers: Record<Command, (sim: Sim, arg: unknown) => unknown>,
-  stop: (sim: Sim) => Promise<void>,
+export function serveIpcChild<State, Command extends string, Arg = unknown>(
+  start: (options: unknown) => Promise<{ state: State; ready: Record<string, unknown> }>,
+  handlers: Record<Command, (state: State, arg: Arg) => unknown>,
+  stop: (state: State) => Promise<unknown>,
 ): void {
   const send = (msg: unknown) => process.send?.(msg);
   start(JSON.parse(process.argv[2] ?? '{}'))
-    .then(({ sim, ready }) => {
+    .then(({ state, ready }) => {
       send({ ...ready, ready: true });
       process.on('message', async (req: Request) => {
         try {
-          const handler = handlers[req.command as Command];
-          if (!handler) throw new Error(`unknown simulator command ${String(req.command)}`);
-          send({ id: req.id, result: await handler(sim, req.arg) });
+          const handler = Object.hasOwn(handlers, req.command) ? handlers[req.command as Command] : undefined;
+          if (!handler) throw new Error(`unknown command ${String(req.command)}`);
+          send({ id: req.id, result: await handler(state, req.arg as Arg) });
         } catch (err) {
           send({ id: req.id, error: err instanceof Error ? err.message : String(err) });
         }
       });
       process.on('disconnect', () => {
-        void stop(sim).finally(() => process.exit(0));
+        void stop(state).finally(() => process.exit(0));
       });
     })
     .catch((err) => {

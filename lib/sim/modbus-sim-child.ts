@@ -1,5 +1,5 @@
 // Child-process entry of a Modbus simulator (crash tests, benchmarks): see child-ipc.ts.
-import { serveSimulator } from './child-ipc';
+import { serveIpcChild } from './child-ipc';
 import { type ExceptionRule, ModbusSimulator, type ModbusSimulatorOptions, type SimSide } from './modbus-simulator';
 
 export type ModbusSimCommand =
@@ -19,11 +19,11 @@ export type ModbusSimCommand =
 type Arg = Record<string, unknown> | undefined;
 
 if (require.main === module) {
-  serveSimulator<ModbusSimulator, ModbusSimCommand>(
+  serveIpcChild<ModbusSimulator, ModbusSimCommand>(
     async (options) => {
       const sim = new ModbusSimulator(options as ModbusSimulatorOptions);
       await sim.start();
-      return { sim, ready: { endpoints: sim.endpoints() } };
+      return { state: sim, ready: { endpoints: sim.endpoints() } };
     },
     {
       stop: (sim) => sim.stop(),

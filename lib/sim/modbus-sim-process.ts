@@ -3,7 +3,7 @@
 // process being measured.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ChildSimulator } from './child-ipc';
+import { IpcChild } from './child-ipc';
 import type { ModbusSimCommand } from './modbus-sim-child';
 import type { ExceptionRule, ModbusSimulatorOptions, SimRequest, SimSide, SimWrite } from './modbus-simulator';
 
@@ -13,16 +13,16 @@ export interface SimEndpoints {
   serial?: string;
 }
 
-export class ModbusSimulatorProcess extends ChildSimulator<ModbusSimCommand> {
+export class ModbusSimulatorProcess extends IpcChild<ModbusSimCommand> {
   readonly endpoints: SimEndpoints;
 
   private constructor(child: ChildProcess, endpoints: SimEndpoints) {
-    super(child);
+    super(child, 'Modbus simulator');
     this.endpoints = endpoints;
   }
 
   static async spawn(options: ModbusSimulatorOptions, timeoutMs = 30_000): Promise<ModbusSimulatorProcess> {
-    const { child, ready } = await ChildSimulator.fork<{ endpoints: SimEndpoints }>(join(__dirname, 'modbus-sim-child.js'), options, 'Modbus simulator', timeoutMs);
+    const { child, ready } = await IpcChild.fork<{ endpoints: SimEndpoints }>(join(__dirname, 'modbus-sim-child.js'), options, 'Modbus simulator', timeoutMs);
     return new ModbusSimulatorProcess(child, ready.endpoints);
   }
 

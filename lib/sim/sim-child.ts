@@ -1,15 +1,15 @@
 // Child-process entry of an OPC UA simulator (crash tests, benchmarks): see child-ipc.ts.
-import { serveSimulator } from './child-ipc';
+import { serveIpcChild } from './child-ipc';
 import { OpcuaSimulator, type SimulatorOptions } from './opcua-simulator';
 
 export type SimCommand = 'stop' | 'start' | 'setServiceLevel' | 'setLinkOk' | 'freeze' | 'stall' | 'getSetpoint' | 'getWrites' | 'monitoredItems' | 'cpuUsage';
 
 if (require.main === module) {
-  serveSimulator<OpcuaSimulator, SimCommand>(
+  serveIpcChild<OpcuaSimulator, SimCommand>(
     async (options) => {
       const sim = new OpcuaSimulator(options as SimulatorOptions);
       await sim.start();
-      return { sim, ready: { endpointUrl: sim.endpointUrl } };
+      return { state: sim, ready: { endpointUrl: sim.endpointUrl } };
     },
     {
       stop: (sim, arg) => sim.stop(arg === true),

@@ -1,20 +1,20 @@
 // An OPC UA simulator in its own process (see child-ipc.ts).
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ChildSimulator } from './child-ipc';
+import { IpcChild } from './child-ipc';
 import type { SimulatorOptions } from './opcua-simulator';
 import type { SimCommand } from './sim-child';
 
-export class SimulatorProcess extends ChildSimulator<SimCommand> {
+export class SimulatorProcess extends IpcChild<SimCommand> {
   readonly endpointUrl: string;
 
   private constructor(child: ChildProcess, endpointUrl: string) {
-    super(child);
+    super(child, 'simulator');
     this.endpointUrl = endpointUrl;
   }
 
   static async spawn(options: SimulatorOptions, timeoutMs = 30_000): Promise<SimulatorProcess> {
-    const { child, ready } = await ChildSimulator.fork<{ endpointUrl: string }>(join(__dirname, 'sim-child.js'), options, 'simulator', timeoutMs);
+    const { child, ready } = await IpcChild.fork<{ endpointUrl: string }>(join(__dirname, 'sim-child.js'), options, 'simulator', timeoutMs);
     return new SimulatorProcess(child, ready.endpointUrl);
   }
 

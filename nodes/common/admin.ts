@@ -8,7 +8,6 @@ import { searchAddressSpace } from '../../lib/core/address-search';
 import type { BrowseEntry } from '../../lib/core/driver';
 import { errorText } from '../../lib/core/pair';
 import type { SecurityModeName, SecurityPolicyName } from '../../lib/drivers/opcua';
-import { defaultUserDir } from '../../lib/drivers/opcua';
 import { discoverEndpoints } from '../../lib/drivers/opcua-browse';
 import {
   certificateVerdict,
@@ -25,7 +24,7 @@ import {
 import { withTemporarySession } from '../../lib/drivers/opcua-session';
 import { checkNodeId, checkOpcuaEndpoint, checkSecurity } from '../../lib/rules/opcua';
 import { channelEndpoints } from '../../lib/rules/pair';
-import type { RedAPI } from './node-red';
+import { type RedAPI, userDirOf } from './node-red';
 import type { RedundantPairNode } from './pair-config';
 
 /** Bounds of an editor request that connects. */
@@ -95,7 +94,7 @@ export function registerAdminRoutes(RED: RedAPI): void {
   marker.__redundancyRoutes = true;
   const read = RED.auth.needsPermission('redundant-pair.read');
   const write = RED.auth.needsPermission('redundant-pair.write');
-  const userDir = () => RED.settings.userDir || defaultUserDir();
+  const userDir = () => userDirOf(RED);
 
   const deployedPair = (id: string): RedundantPairNode => {
     const node = RED.nodes.getNode(id) as RedundantPairNode | null;

@@ -1,5 +1,6 @@
 // The small part of Node-RED's runtime API these nodes use, typed for `strict` (Node-RED ships no
 // types of its own and @types/node-red lags the 4.x/5.x runtime).
+import { resolveUserDir } from '../../lib/core/user-dir';
 import { shortText } from '../../lib/rules/text';
 
 export interface NodeStatus {
@@ -59,6 +60,11 @@ export interface RedAPI {
   log: { info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void; debug(m: unknown): void };
 }
 
+/** Where the package keeps its files: Node-RED's user dir, with the one fallback (lib/core/user-dir.ts). */
+export function userDirOf(RED: RedAPI): string {
+  return resolveUserDir(RED.settings.userDir);
+}
+
 /** Reads a numeric property from an editor config, with a default for empty values. */
 export function numberProp(def: NodeDef, key: string, fallback: number): number {
   const raw = def[key];
@@ -88,10 +94,13 @@ export function statusSetter(node: Node): (status: NodeStatus) => void {
 }
 
 /**
- * A configuration error: one log line (node.error) and a red status with the start of it; the
- * flow still deploys and a message to the node fails with the whole text (Catch-able).
+ * A configuration error, the one way every node reports it: one log line (node.error: `text`), a
+ * red status "config: <statusText>" cut to the status length, and every message to the node fails
+ * with the whole `text` (Catch-able). The flow still deploys; the caller returns after it (the
+ * node does nothing else). `statusText` (default `text`): the problem without the log's wording.
  */
 export function reportConfigError(node: Node, text: string, statusText = text): void {
   node.error(text);
   node.status({ fill: 'red', shape: 'ring', text: shortText(`config: ${statusText}`) });
+  node.on('input', (_msg, _send, done) => done(new Error(text)));
 }

@@ -2,7 +2,7 @@
 // selected (SQLite file or PostgreSQL, shared by its users), else a SQLite file in the user dir.
 import { isAbsolute, join } from 'node:path';
 import { type PairStore, openPairStore } from '../../lib/store/pair-store';
-import { type Node, type NodeDef, type RedAPI, numberProp } from './node-red';
+import { type Node, type NodeDef, type RedAPI, numberProp, userDirOf } from './node-red';
 
 export interface StoreConfigNode extends Node {
   configError?: string;
@@ -19,7 +19,7 @@ export interface StoreHandle {
 /** A SQLite file name from the editor: relative names live in the user dir. */
 export function sqlitePath(RED: RedAPI, file: string, fallback: string): string {
   const name = file.trim() || fallback;
-  return isAbsolute(name) ? name : join(RED.settings.userDir || process.cwd(), name);
+  return isAbsolute(name) ? name : join(userDirOf(RED), name);
 }
 
 export async function openNodeStore(RED: RedAPI, storeId: unknown, defaultFile: string): Promise<StoreHandle> {

@@ -8,7 +8,7 @@ import { errorText } from '../../lib/core/pair';
 import type { RedundancyEventKind } from '../../lib/core/types';
 import type { PeerLinkApi } from '../../lib/peer/api';
 import type { PairStore } from '../../lib/store/pair-store';
-import type { DoneFn, Node, NodeDef, NodeMessage, NodeStatus, RedAPI, SendFn } from './node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type NodeStatus, type RedAPI, type SendFn, reportConfigError } from './node-red';
 import { openNodeStore, type StoreHandle } from './pair-store';
 import { shorten } from './pair-status';
 import { resolvePeerLink } from './peer-link';
@@ -29,18 +29,16 @@ export interface ClosableService {
 
 /**
  * The node's configuration, checked by `parse`. On a bad one: an error, a red status and an input
- * handler that fails every message (the flow still deploys); returns undefined. Catalog keys:
- * `<type>.errors.config`, `<type>.status.config`, `<type>.status.starting`.
+ * handler that fails every message (the flow still deploys: reportConfigError); returns undefined.
+ * Catalog keys: `<type>.errors.config`, `<type>.status.starting`.
  */
 export function serviceConfig<C>(node: Node, def: NodeDef, t: Translate, setStatus: (s: NodeStatus) => void, parse: (def: NodeDef) => C): C | undefined {
   let cfg: C;
   try {
     cfg = parse(def);
   } catch (err) {
-    const text = (err as Error).message;
-    node.error(t(`${node.type}.errors.config`, { error: text }));
-    setStatus({ fill: 'red', shape: 'ring', text: shorten(t(`${node.type}.status.config`, { error: text })) });
-    node.on('input', (_m, _s, done) => done(new Error(text)));
+    const text = errorText(err);
+    reportConfigError(node, t(`${node.type}.errors.config`, { error: text }), text);
     return undefined;
   }
   setStatus({ fill: 'yellow', shape: 'ring', text: t(`${node.type}.status.starting`) });

@@ -1,6 +1,7 @@
 // A plain node-opcua client in its own process (no code of the gateway): sessions that browse,
-// read, write and subscribe, driven over IPC by test/helpers/ua-clients.ts. Each session records
-// what its monitored items received, and whether its session or subscription ever broke.
+// read, write and subscribe, driven over IPC (lib/sim/child-ipc.ts) by test/helpers/ua-clients.ts.
+// Each session records what its monitored items received, and whether its session or subscription
+// ever broke.
 import {
   AttributeIds,
   type ClientMonitoredItem,
@@ -16,6 +17,7 @@ import {
   UserTokenType,
   VariantArrayType,
 } from 'node-opcua';
+import { serveIpcChild } from '../../lib/sim/child-ipc';
 
 export interface ConnectOptions {
   url: string;
@@ -236,10 +238,13 @@ function benchReport(from: number, to: number) {
   return out;
 }
 
-const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown>> = {
-  connect: async (a) => connect(a as unknown as ConnectOptions),
+type Args = Record<string, unknown>;
+
+/** The commands (see ua-clients.ts); every one is given an argument object. */
+const handlers = {
+  connect: async (_, a) => connect(a as unknown as ConnectOptions),
   /** Connects, expecting a refusal: resolves with the error message. */
-  connectError: async (a) => {
+  connectError: async (_, a) => {
     try {
       const id = await connect(a as unknown as ConnectOptions);
       await close(id);
@@ -248,30 +253,30 @@ const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown
       return err instanceof Error ? err.message : String(err);
     }
   },
-  browse: async (a) => {
+  browse: async (_, a) => {
     const r = await get(Number(a.client)).session.browse(String(a.nodeId));
     return { status: r.statusCode.name, refs: (r.references ?? []).map((x) => ({ nodeId: x.nodeId.toString(), browseName: x.browseName.toString(), displayName: x.displayName.text, nodeClass: x.nodeClass, typeDefinition: x.typeDefinition.toString() })) };
   },
-  read: async (a) => {
+  read: async (_, a) => {
     const values = await get(Number(a.client)).session.read((a.nodeIds as string[]).map((nodeId) => ({ nodeId, attributeId: Number(a.attributeId ?? AttributeIds.Value) })));
     return values.map((dv) => ({ value: plain(dv.value?.value), dataType: DataType[dv.value?.dataType ?? 0], status: dv.statusCode.name, source: dv.sourceTimestamp?.getTime(), server: dv.serverTimestamp?.getTime() }));
   },
-  write: async (a) => {
+  write: async (_, a) => {
     const dataType = (DataType as unknown as Record<string, DataType>)[String(a.dataType)];
     const status = await get(Number(a.client)).session.write({ nodeId: String(a.nodeId), attributeId: AttributeIds.Value, value: { value: { dataType, arrayType: Array.isArray(a.value) ? VariantArrayType.Array : VariantArrayType.Scalar, value: a.value } } });
     return status.name;
   },
-  subscribe: async (a) => subscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.queueSize ?? 100), Number(a.publishingInterval ?? 50)),
-  received: async (a) => {
+  subscribe: async (_, a) => subscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.queueSize ?? 100), Number(a.publishingInterval ?? 50)),
+  received: async (_, a) => {
     const c = get(Number(a.client));
     return c.items.get(String(a.nodeId))?.received ?? [];
   },
-  counts: async (a) => {
+  counts: async (_, a) => {
     const c = get(Number(a.client));
     return Object.fromEntries([...c.items].map(([k, v]) => [k, v.received.length]));
   },
   /** Deletes the client's monitored items (and its subscription). */
-  unsubscribe: async (a) => {
+  unsubscribe: async (_, a) => {
     const c = get(Number(a.client));
     await c.subscription?.terminate();
     c.subscription = undefined;
@@ -284,12 +289,12 @@ const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown
    * NotificationMessage (no per-item dispatch: the bench measures the server, not this client).
    * Each change is counted under its tick, so lost and duplicated changes are counted exactly.
    */
-  benchSubscribe: async (a) => benchSubscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.publishingInterval ?? 100), Number(a.queueSize ?? 10)),
+  benchSubscribe: async (_, a) => benchSubscribe(Number(a.client), a.nodeIds as string[], Number(a.samplingInterval ?? 0), Number(a.publishingInterval ?? 100), Number(a.queueSize ?? 10)),
   /** Per client: changes received so far (for rates), and the oldest newest tick over its items (progress). */
   benchProgress: async () => benchProgress(),
   /** Per client, over PLC ticks (from, to]: received, lost, duplicated changes; the process's delay histogram. */
-  benchReport: async (a) => benchReport(Number(a.from), Number(a.to)),
-  benchUnsubscribe: async (a) => {
+  benchReport: async (_, a) => benchReport(Number(a.from), Number(a.to)),
+  benchUnsubscribe: async (_, a) => {
     const id = Number(a.client);
     const b = benches.get(id);
     benches.delete(id);
@@ -297,12 +302,14 @@ const handlers: Record<string, (arg: Record<string, unknown>) => Promise<unknown
     return null;
   },
   cpuUsage: async () => process.cpuUsage(),
-  info: async (a) => {
+  info: async (_, a) => {
     const c = get(Number(a.client));
     return { sessionId: c.session.sessionId.toString(), subscriptionId: c.subscription?.subscriptionId, broken: c.broken };
   },
-  close: async (a) => close(Number(a.client)),
-};
+  close: async (_, a) => close(Number(a.client)),
+} satisfies Record<string, (state: null, a: Args) => Promise<unknown>>;
+
+export type UaClientCommand = keyof typeof handlers;
 
 async function close(id: number): Promise<null> {
   const c = clients.get(id);
@@ -315,16 +322,10 @@ async function close(id: number): Promise<null> {
   return null;
 }
 
-process.on('message', async (req: { id: number; command: string; arg: Record<string, unknown> }) => {
-  try {
-    const handler = handlers[req.command];
-    if (!handler) throw new Error(`unknown command ${req.command}`);
-    process.send?.({ id: req.id, result: await handler(req.arg ?? {}) });
-  } catch (err) {
-    process.send?.({ id: req.id, error: err instanceof Error ? err.message : String(err) });
-  }
-});
-process.on('disconnect', () => {
-  void Promise.all([...clients.keys()].map(close)).finally(() => process.exit(0));
-});
-process.send?.({ ready: true });
+if (require.main === module) {
+  serveIpcChild<null, UaClientCommand, Args>(
+    async () => ({ state: null, ready: {} }),
+    handlers,
+    () => Promise.all([...clients.keys()].map(close)),
+  );
+}

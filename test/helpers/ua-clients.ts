@@ -1,8 +1,9 @@
-// OPC UA clients in a separate process (test/helpers/ua-client-child.ts): what a plant's HMI or
-// historian would do to the gateway, with nothing of the gateway's code in that process.
-import { type ChildProcess, fork } from 'node:child_process';
+// OPC UA clients in a separate process (test/helpers/ua-client-child.ts, driven over IPC by
+// lib/sim/child-ipc.ts): what a plant's HMI or historian would do to the gateway, with nothing of the
+// gateway's code in that process.
 import { join } from 'node:path';
-import type { ConnectOptions } from './ua-client-child';
+import { DEFAULT_CALL_TIMEOUT_MS, IpcChild } from '../../lib/sim/child-ipc';
+import type { ConnectOptions, UaClientCommand } from './ua-client-child';
 
 export type { ConnectOptions };
 
@@ -18,50 +19,11 @@ export interface BenchReport {
   delay: Array<[number, number]>;
 }
 
-export class UaClientProcess {
-  private seq = 0;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (msg: { id?: number; result?: unknown; error?: string }) => {
-      if (msg.id === undefined) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error !== undefined) p.reject(new Error(msg.error));
-      else p.resolve(msg.result);
-    });
-    child.once('exit', () => {
-      for (const p of this.pending.values()) p.reject(new Error('client process exited'));
-      this.pending.clear();
-    });
-  }
-
-  static start(timeoutMs = 30_000): Promise<UaClientProcess> {
-    const child = fork(join(__dirname, 'ua-client-child.js'), [], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`client process did not start within ${timeoutMs} ms`));
-      }, timeoutMs);
-      child.once('message', () => {
-        clearTimeout(timer);
-        resolve(new UaClientProcess(child));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`client process exited with code ${code}`));
-      });
-    });
-  }
-
-  call<T>(command: string, arg: Record<string, unknown> = {}): Promise<T> {
-    if (!this.child.connected) return Promise.reject(new Error('client process is gone'));
-    const id = ++this.seq;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, command, arg });
-    });
+export class UaClientProcess extends IpcChild<UaClientCommand> {
+  /** Starts the client process; each command then waits at most `callTimeoutMs` for its answer. */
+  static async start(timeoutMs = 30_000, callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<UaClientProcess> {
+    const { child } = await IpcChild.fork(join(__dirname, 'ua-client-child.js'), {}, 'OPC UA client', timeoutMs);
+    return new UaClientProcess(child, 'OPC UA client', callTimeoutMs);
   }
 
   connect(options: ConnectOptions): Promise<number> {
@@ -133,12 +95,8 @@ export class UaClientProcess {
     return this.call<void>('close', { client });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    if (this.child.connected) this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+  /** Closes every session, then lets the process exit. */
+  stop(): Promise<void> {
+    return this.closeWith();
   }
 }

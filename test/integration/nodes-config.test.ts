@@ -160,6 +160,29 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     await waitFor(() => out.length >= 2, 20_000, 'data over an encrypted channel', () => statusesOf('src'));
   });
 
+  it('gateway-expose, duty and standby-write without their config nodes: the shared report (one log line, red "config:" status, every message refused)', async function () {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const modules = [require('../../nodes/gateway-expose'), require('../../nodes/duty'), require('../../nodes/standby-write')];
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    await loadFlow(modules, [
+      { id: 'expose', type: 'gateway-expose', gateway: '', pair: '', items: [], wires: [[]] },
+      { id: 'duty', type: 'duty', link: '', wires: [[], []] },
+      { id: 'sw', type: 'standby-write', link: '', store: 'plant', wires: [[]] },
+    ]);
+    const expected: Record<string, RegExp> = { expose: /gateway/i, duty: /no peer link configured/, sw: /peer link/i };
+    for (const [id, re] of Object.entries(expected)) {
+      const status = lastStatus(id);
+      assert.deepEqual([status?.fill, status?.shape], ['red', 'ring'], id);
+      assert.match(status?.text ?? '', /^config: /, id);
+      assert.match(status?.text ?? '', re, id);
+    }
+    const before = loggedErrors();
+    assert.equal(before.length, 3, `one log line per node: ${before.join('\n')}`);
+    for (const id of Object.keys(expected)) helper.getNode(id).receive({ payload: 1 });
+    await waitFor(() => loggedErrors().length === 6, 2000, 'each message refused with the configuration error', () => loggedErrors());
+    assert.deepEqual(loggedErrors().slice(3), before.map((text) => `Error: ${text}`), 'the message fails with the logged text');
+  });
+
   it('a wrong password is a clear error on the status', async function () {
     await loadFlow([pairModule, sourceModule], [
       opcuaPairDef('pair-x', 'line-pair', primary.endpointUrl, secondary.endpointUrl, { authMode: 'username' }),

@@ -491,6 +491,22 @@ describe('RedundantPair (core engine, fake time)', () => {
       assert.deepEqual(r.pair.refusedItems('primary'), []);
       await r.pair.stop();
     });
+    it('an item refused after its creation is created again when its sampling changes (its refusal forgotten until reported again)', async () => {
+      const r = rig('hot');
+      const seen: Array<[string, string[], string[]]> = [];
+      r.pair.on('item-errors', (role, errors, recovered) => seen.push([role, errors.map((e) => e.id), recovered]));
+      r.pair.setItems('node2', [{ id: 'HR7', samplingIntervalMs: 100 }]);
+      await started(r);
+      r.primary.listener?.itemErrors([{ id: 'HR7', error: 'Modbus exception 2 (illegal data address)', statusCode: 'BadOutOfRange' }], []);
+      assert.deepEqual(r.pair.refusedItems('primary').map((e) => e.id), ['HR7']);
+      r.primary.calls.length = 0;
+      r.pair.setItems('node2', [{ id: 'HR7', samplingIntervalMs: 50 }]);
+      await r.clock.advance(10);
+      assert.deepEqual(r.primary.calls, ['removeItems:HR7', 'addItems:HR7:reporting'], 'removed and created again with the new sampling');
+      assert.deepEqual(r.pair.refusedItems('primary'), []);
+      assert.deepEqual(seen.at(-1), ['primary', [], ['HR7']]);
+      await r.pair.stop();
+    });
   });
 
   describe('N channels', () => {

@@ -78,6 +78,19 @@ describe('shared rules (lib/rules)', () => {
       assert.equal(p[3].message, 'the ping interval must be 50–3600000 ms (got 5)');
       assert.equal(p[4].message, 'a user name is required with "user name and password" (or choose anonymous)');
     });
+    it('one endpoint written two ways is the same endpoint (host case, default port, trailing slash)', () => {
+      const same = 'secondary endpoint: the same endpoint as the primary: each channel must be another server (or another path to it)';
+      const second = (primaryEndpoint: string, secondaryEndpoint: string, protocol = 'opcua') => pairProblems({ ...good, protocol, primaryEndpoint, secondaryEndpoint, standbys: [] }, {}).filter((x) => x.field === 'secondaryEndpoint').map(problemText);
+      assert.deepEqual(second('opc.tcp://Host:4840/', 'opc.tcp://host:4840'), [same]);
+      assert.deepEqual(second('opc.tcp://PLC1.plant', 'opc.tcp://plc1.plant:4840/'), [same]);
+      assert.deepEqual(second('opc.tcp://[::1]:4840/UA/Server/', 'opc.tcp://[::1]:4840/UA/Server'), [same]);
+      assert.deepEqual(second('opc.tcp://host:4840', 'opc.tcp://host:4841'), [], 'another port is another server');
+      assert.deepEqual(second('opc.tcp://host:4840/UA/A', 'opc.tcp://host:4840/UA/B'), [], 'another resource path is another endpoint');
+      assert.equal(PAIR_RULES.standbys([{ name: 'c', endpoint: 'opc.tcp://c:4840' }, { name: 'd', endpoint: 'opc.tcp://C:4840/' }], good), 'channel 3 (d): the same endpoint as the c: each channel must be another server (or another path to it)', 'a further channel too');
+      // Modbus: the host's case and the default port 502 and unit 1.
+      assert.deepEqual(second('modbus-tcp://PLC1:502?unit=1', 'modbus-tcp://plc1', 'modbus'), [same]);
+      assert.deepEqual(second('modbus-tcp://plc1?unit=1', 'modbus-tcp://plc1?unit=2', 'modbus'), [], 'another unit behind one gateway is another device');
+    });
     it('a further channel with a port out of range, a duplicate name', () => {
       assert.equal(PAIR_RULES.standbys([{ name: 'b', endpoint: 'opc.tcp://c:99999' }], good), 'channel 2 (b): "opc.tcp://c:99999": port 99999 is out of range; a TCP port is 1–65535');
       assert.equal(PAIR_RULES.standbys([{ name: 'b', endpoint: 'opc.tcp://c:1' }, { name: 'b', endpoint: 'opc.tcp://d:1' }], good), 'channel 3 (b): the channel name "b" is used twice');
