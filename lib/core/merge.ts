@@ -384,13 +384,13 @@ export class Merge {
   }
 
   /** The delivered change of item i that `change` (mapped at `mapped`) is a copy of: history slot, or -1. */
-  private findDelivered(i: number, change: DataChange, mapped: number, window: number, afterSeq: number): number {
+  private findDelivered(i: number, change: DataChange, mapped: number, window: number, afterSeq: number, notFrom = -1): number {
     let found = -1;
     let bestGap = Infinity;
     const ts = change.sourceTimestamp;
     for (let k = 0; k < HISTORY; k++) {
       const at = i * HISTORY + k;
-      if (this.hSeq[at] <= afterSeq) continue;
+      if (this.hSeq[at] <= afterSeq || this.hChannel[at] === notFrom) continue;
       if (this.hStatus[at] !== change.statusCode || !sameValue(this.hValue[at], change.value)) continue;
       // Equal source timestamps of equal values: the device's own stamp on both channels.
       const gap = ts !== undefined && ts === this.hTs[at] ? 0 : Math.abs(mapped - this.hMapped[at]);
@@ -400,6 +400,16 @@ export class Merge {
       }
     }
     return found;
+  }
+
+  /** The latest mapped time among item i's delivered changes (a late one may be recorded last). */
+  private newestMapped(i: number): number {
+    let newest = -Infinity;
+    for (let k = 0; k < HISTORY; k++) {
+      const at = i * HISTORY + k;
+      if (this.hSeq[at] >= 0 && this.hMapped[at] > newest) newest = this.hMapped[at];
+    }
+    return newest;
   }
 
   private lastSlot(i: number): number {
@@ -474,11 +484,16 @@ export class Merge {
       const hasLast = this.hSeq[last] >= 0;
       const aligningItem = aligning && !this.through[i] && hasLast;
       if (aligningItem && track.refined[i] === COARSE) this.anchorChecked(track, channel, i, c, now);
-      const o = track.off[i];
-      const lo = this.lineOff[i];
-      if (o !== lo) {
-        if (Number.isFinite(lo) && Number.isFinite(o)) this.moveLine(track, i, o - lo);
-        this.lineOff[i] = o;
+      // The item's time line is this channel's once it delivers the item directly: it moves with
+      // the channel's offset. While the item is still aligned after a switch, the delivered history
+      // is the reference, and an offset still being learnt moves nothing.
+      if (!aligningItem) {
+        const o = track.off[i];
+        const lo = this.lineOff[i];
+        if (o !== lo) {
+          if (Number.isFinite(lo) && Number.isFinite(o)) this.moveLine(track, i, o - lo);
+          this.lineOff[i] = o;
+        }
       }
       const mapped = this.mapped(track, i, c, now);
       if (mapped > track.progress) track.progress = mapped;
@@ -496,16 +511,39 @@ export class Merge {
           this.counts.duplicates++;
           continue;
         }
-        if (mapped <= this.hMapped[last] - window || (laterMatch !== undefined && (laterMatch.get(i) ?? -1) > k)) {
+        const newest = this.newestMapped(i);
+        if (mapped <= newest - window || (laterMatch !== undefined && (laterMatch.get(i) ?? -1) > k)) {
           // Older by time, or by the channel's own order: a later change of this item in the
           // same batch is one already delivered (a flushed queue reaching back past the history).
           this.counts.older++;
           continue;
         }
-        this.through[i] = 1;
-      } else if (hasLast && this.hChannel[last] === channel && c.sourceTimestamp !== undefined && c.sourceTimestamp === this.hTs[last] && c.statusCode === this.hStatus[last] && sameValue(c.value, this.hValue[last])) {
-        // The same sample twice from one channel (an initial value racing the first notification).
-        continue;
+        // After everything delivered: from here on the item's changes pass directly. One mapped
+        // before the newest delivered that matched nothing is a change the previous channel never
+        // delivered (its sampling skipped that tick): it is delivered, late, and the item stays
+        // aligned, so delivered changes that follow it in this channel's stream (the rest of a
+        // flushed queue split over several publishes) are still recognised.
+        if (mapped > newest) {
+          this.through[i] = 1;
+          this.lineOff[i] = track.off[i];
+        }
+      } else if (hasLast) {
+        if (aligning && this.through[i]) {
+          // Passed directly since a change mapped after everything delivered; but the channel's
+          // own order outranks a mapping off by more than a tick (a clock measured 150 ms off): a
+          // later change equal to one the previous channel delivered, after the last one matched,
+          // is that change (the rest of a flushed queue split over publishes): not delivered again.
+          const at = this.findDelivered(i, c, mapped, this.window(track, i), this.cursor[i], channel);
+          if (at >= 0) {
+            this.cursor[i] = this.hSeq[at];
+            this.counts.duplicates++;
+            continue;
+          }
+        }
+        if (this.hChannel[last] === channel && c.sourceTimestamp !== undefined && c.sourceTimestamp === this.hTs[last] && c.statusCode === this.hStatus[last] && sameValue(c.value, this.hValue[last])) {
+          // The same sample twice from one channel (an initial value racing the first notification).
+          continue;
+        }
       }
       this.record(i, channel, c, mapped);
       this.matchEarlyStandbys(channel, i, c, mapped);
