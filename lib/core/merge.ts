@@ -168,6 +168,12 @@ export class Merge {
   private cursor = new Float64Array(64).fill(-1);
   private through = new Uint8Array(64);
   private alignUntil = -Infinity;
+  /**
+   * The align window runs from the new active channel's first data, not from the switch: a
+   * flushed queue (warm with standby sampling) may come seconds after the decision on a busy
+   * machine, and must be aligned all the same.
+   */
+  private alignStartsWithData = false;
   private active: number | null = null;
   /** Each channel's server clock minus ours (from its pings), NaN when unknown. */
   private readonly serverClock: number[];
@@ -473,6 +479,11 @@ export class Merge {
 
   private admit(channel: number, track: ChannelTrack, changes: DataChange[], idx: Int32Array, now: number): DeliveredChange[] {
     const out: DeliveredChange[] = [];
+    if (this.alignStartsWithData) {
+      this.alignStartsWithData = false;
+      this.alignUntil = Infinity;
+    this.alignStartsWithData = true;
+    }
     const aligning = now <= this.alignUntil;
     const name = this.names[channel];
     if (aligning) this.learnDomain(channel, changes, idx);
@@ -666,7 +677,8 @@ export class Merge {
     }
     this.active = channel;
     if (channel === null) return [];
-    this.alignUntil = now + this.opts.alignWindowMs;
+    this.alignUntil = Infinity;
+    this.alignStartsWithData = true;
     this.cursor.fill(-1);
     this.through.fill(0);
     this.lineOff.fill(Number.NaN);
