@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitFor } from './stats';
 
 export interface SinkStats {
   count: number;
@@ -70,14 +71,37 @@ export async function startNodeRed(): Promise<EmbeddedNodeRed> {
     runtimeState: { enabled: false },
     externalModules: { autoInstall: false },
   });
-  await RED.start();
+  // RED.start() and setFlows() resolve before Node-RED has started the flows: it starts them
+  // afterwards, asynchronously (runtime/lib/index.js start, runtime/lib/flows/index.js setFlows: "Return
+  // the new revision asynchronously to the actual start"). A RED.stop() or another deploy while that
+  // start is still running finds nothing to stop, and the start then leaves a running global flow in
+  // @node-red/runtime's module state that nothing stops. node-red-node-test-helper (the selector
+  // bench, later in this process) shares that module: its full start reuses the leftover global flow
+  // (with this runtime's last, empty config) and never creates its own config nodes. So every start
+  // here is waited for (bounded), and the runtime is only stopped with no start in flight.
+  const events = RED.runtime.events as { on(e: string, f: () => void): void; off(e: string, f: () => void): void };
+  const whileStarting = async (what: string, action: () => Promise<unknown>): Promise<void> => {
+    let started = false;
+    const onStarted = () => {
+      started = true;
+    };
+    events.on('flows:started', onStarted);
+    try {
+      await action();
+      await waitFor(() => started, 30_000, `Node-RED to start the flows (${what}; missing node types or a flow start that failed leave them stopped)`);
+    } finally {
+      events.off('flows:started', onStarted);
+    }
+  };
+  const setFlows = (flows: object[]) => RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
+  await whileStarting('initial flows', () => RED.start());
   return {
     sink,
     async deploy(flows) {
-      await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
+      await whileStarting('deploy', () => setFlows(flows));
     },
     async stop() {
-      await RED.runtime.flows.setFlows({ flows: { flows: [] }, deploymentType: 'full' });
+      await whileStarting('empty deploy before stop', () => setFlows([]));
       await RED.stop();
       server.close();
       rmSync(userDir, { recursive: true, force: true });

@@ -18,14 +18,17 @@ import { type GatewayRow, type HopRow, runGatewayBench } from './gateway';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  // --only=name[,name…]: just those sections, in the usual order (e.g. --only=throughput,selector).
+  const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  const only = onlyArg ? new Set(onlyArg.split(',').map((n) => n.trim()).filter(Boolean)) : undefined;
+  const want = (...names: string[]): boolean => !only || names.some((n) => only.has(n));
   const started = Date.now();
   const results: { started: string; quick: boolean; node: string; failover: FailoverRow[]; throughput: ThroughputRow[]; log: unknown[]; modbus: ModbusRow[]; modbus_failover: ModbusFailoverRow[]; selector: SelectorFailoverRow[]; selector_cpu: SelectorCpuRow[]; peer: PeerRow[]; gateway: GatewayRow[]; gateway_hops: HopRow[]; alarm_trend: AlarmTrendRow[]; failures: Array<{ section: string; error: string }> } = {
     started: new Date().toISOString(), quick, node: process.version, failover: [], throughput: [], log: [], modbus: [], modbus_failover: [], selector: [], selector_cpu: [], peer: [], gateway: [], gateway_hops: [], alarm_trend: [], failures: [],
   };
   const ping = { ping_interval_ms: 500, ping_timeout_ms: 500 };
 
-  if (!only || only === 'failover') {
+  if (want('failover')) {
     const cases: FailoverCase[] = [];
     const base = { skew_ms: 0, phase_ms: 37, channels: 2, items: 1000, sampling_ms: 100, ...ping };
     for (const mode of ['hot', 'warm', 'warm-sampling', 'cold'] as const) for (const fault of ['crash', 'blackhole'] as const) cases.push({ ...base, mode, fault });
@@ -57,39 +60,39 @@ async function main(): Promise<void> {
     }
   };
 
-  await section('throughput', !only || only === 'throughput' || only === 'conditions', async () => {
+  await section('throughput', want('throughput', 'conditions'), async () => {
     const nr = await startNodeRed();
     try {
       const windowMs = quick ? 3000 : 10_000;
       const warmupMs = quick ? 1500 : 3000;
       const rounds = quick ? 1 : 3;
-      if (only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs, rounds)));
-      if (!quick && only !== 'conditions') results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs, rounds)));
-      if (!only || only === 'conditions') results.log.push(...(await runConditionSwitch(nr, quick ? 1 : 3)));
+      if (want('throughput')) results.throughput.push(...(await runThroughput(nr, 1000, 100, ['warm', 'hot'], warmupMs, windowMs, rounds)));
+      if (!quick && want('throughput')) results.throughput.push(...(await runThroughput(nr, 10_000, 1000, ['warm', 'hot'], warmupMs, windowMs, rounds)));
+      if (want('conditions')) results.log.push(...(await runConditionSwitch(nr, quick ? 1 : 3)));
     } finally {
       await nr.stop();
     }
   });
-  await section('log', !only || only === 'log', async () => {
+  await section('log', want('log'), async () => {
     results.log.push(...(await runLogBench(quick)));
   });
-  await section('modbus', !only || only === 'modbus', async () => {
+  await section('modbus', want('modbus'), async () => {
     results.modbus.push(...(await runModbusBench(quick)));
   });
-  await section('modbus-pair', !only || only === 'modbus' || only === 'modbus-pair', async () => {
+  await section('modbus-pair', want('modbus', 'modbus-pair'), async () => {
     const mb = await runModbusPairBench(quick);
     results.modbus.push(...mb.reads);
     results.modbus_failover.push(...mb.failover);
   });
-  await section('selector', !only || only === 'selector', async () => {
+  await section('selector', want('selector'), async () => {
     const sel = await runSelectorBench(quick);
     results.selector.push(...sel.failover);
     results.selector_cpu.push(...sel.cpu);
   });
-  await section('peer', !only || only === 'peer', async () => {
+  await section('peer', want('peer'), async () => {
     results.peer.push(...(await runPeerBench(quick)));
   });
-  await section('gateway', !only || only === 'gateway', async () => {
+  await section('gateway', want('gateway'), async () => {
     // Servers granting node-opcua's default fastest publishing (50 ms), then a faster one (what the gateway's upstream subscription can then use).
     const grants = process.argv.find((a) => a.startsWith('--gateway-server-publishing='))?.slice(28).split(',').map(Number) ?? [50, 1];
     for (const ms of grants) {
@@ -98,11 +101,11 @@ async function main(): Promise<void> {
       results.gateway_hops.push(...gw.hops);
     }
   });
-  await section('alarm_trend', !only || only === 'alarm_trend', async () => {
+  await section('alarm_trend', want('alarm_trend'), async () => {
     results.alarm_trend.push(...(await runAlarmTrendBench(quick)));
   });
   // The same cases through the real peer link between two Node-RED processes (the rows above are their baseline).
-  await section('alarm_trend_link', !only || only === 'alarm_trend' || only === 'alarm_trend_link', async () => {
+  await section('alarm_trend_link', want('alarm_trend', 'alarm_trend_link'), async () => {
     results.alarm_trend.push(...(await runAlarmTrendLinkBench(quick, undefined, quick ? 1 : 3)));
   });
 
