@@ -83,6 +83,29 @@ function assertExactlyOnce(out: DeliveredChange[], from: number, to: number): vo
 
 const A: Server = { phase: 10, skew: 0, timestamps: 'server', publish: 100, publishPhase: 3, latency: 2 };
 
+/**
+ * Warm mode with standby sampling: the primary (A) delivers until its link goes silent at 3000
+ * (`skipped`: a tick its sampling missed), the pair gives it up at 3800, `flush` feeds the
+ * secondary's queued ticks 20..queueTo, then its live stream from `liveFrom` comes `liveDelay` ms
+ * late. `clockError`: the servers' clocks known from pings, the secondary's measured that far off
+ * (undefined: no clock known). Returns everything delivered.
+ */
+function warmSampling(o: { skew: number; phase: number; clockError?: number; alignWindowMs?: number; skipped?: number; queueTo?: number; liveFrom?: number; liveDelay?: number; flush: (m: Merge, queue: DataChange[]) => DeliveredChange[] }): DeliveredChange[] {
+  const m = new Merge({ channels: ['primary', 'secondary'], bufferSize: 10_000, coarseWindowMs: 300, alignWindowMs: o.alignWindowMs ?? 5000 });
+  if (o.clockError !== undefined) {
+    m.setServerClock(0, 0);
+    m.setServerClock(1, o.skew - o.clockError);
+  }
+  m.activate(0, 0);
+  const b: Server = { ...A, skew: o.skew, phase: o.phase };
+  const out: DeliveredChange[] = [];
+  for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000 && x.change.value !== o.skipped)) out.push(...m.observe(0, [e.change], e.at, false));
+  out.push(...m.activate(1, 3800));
+  out.push(...o.flush(m, stream(b, 1, 20, o.queueTo ?? 38).map((e) => e.change)));
+  for (const e of stream(b, 1, o.liveFrom ?? 39, 60)) out.push(...m.observe(1, [e.change], e.at + (o.liveDelay ?? 0), false));
+  return out;
+}
+
 describe('merge on real clocks (pure, simulated servers)', function () {
   const cases: Array<[string, Partial<Server>]> = [
     ['equal clocks, device timestamps', { timestamps: 'device', phase: 40 }],
@@ -122,17 +145,8 @@ describe('merge on real clocks (pure, simulated servers)', function () {
 
   it('warm mode with standby sampling: the flushed queue bridges the outage exactly, whatever the clocks', function () {
     for (const skew of [5000, -5000, 0]) {
-      const m = merge();
-      m.activate(0, 0);
-      const b: Server = { ...A, skew, phase: 61 };
-      const out: DeliveredChange[] = [];
-      // The primary delivers up to tick 29, then its link goes silent at 3000.
-      for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000)) out.push(...m.observe(0, [e.change], e.at, false));
-      // At 3800 the pair gives the primary up; the secondary's queue (ticks 20..38) arrives in one batch.
-      out.push(...m.activate(1, 3800));
-      const queue = stream(b, 1, 20, 38).map((e) => e.change);
-      out.push(...m.observe(1, queue, 3850, false));
-      for (const e of stream(b, 1, 39, 60)) out.push(...m.observe(1, [e.change], e.at, false));
+      // The secondary's queue (ticks 20..38) arrives in one batch; no clock known from pings.
+      const out = warmSampling({ skew, phase: 61, flush: (m, queue) => m.observe(1, queue, 3850, false) });
       assertExactlyOnce(out, 10, 60);
     }
   });
@@ -142,16 +156,7 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     // change older than that history but within the match window of the last delivered one is
     // older by the stream's own order (a later queued change is one already delivered).
     for (const [skew, error] of [[-5000, 150], [5000, 150], [-5000, 240], [0, -150]]) {
-      const m = merge();
-      m.setServerClock(0, 0);
-      m.setServerClock(1, skew - error);
-      m.activate(0, 0);
-      const b: Server = { ...A, skew, phase: 61 };
-      const out: DeliveredChange[] = [];
-      for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000)) out.push(...m.observe(0, [e.change], e.at, false));
-      out.push(...m.activate(1, 3800));
-      out.push(...m.observe(1, stream(b, 1, 20, 38).map((e) => e.change), 3850, false));
-      for (const e of stream(b, 1, 39, 60)) out.push(...m.observe(1, [e.change], e.at, false));
+      const out = warmSampling({ skew, clockError: error, phase: 61, flush: (m, queue) => m.observe(1, queue, 3850, false) });
       assertExactlyOnce(out, 10, 60);
     }
   });
@@ -160,20 +165,8 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     // A server sends a long flushed queue in several publishes, an item's queue split between two.
     // The second part is newer: the channel's coarse offset tightens, and while the item is still
     // being aligned that must not move the delivered history (the reference) with it.
-    // The servers' clocks as their pings measured them (to within 150 ms on a loaded machine).
     for (const [skew, error] of [[-5000, 0], [5000, 0], [0, 0], [-5000, 150], [5000, -150], [-5000, -150]]) {
-      const m = merge();
-      m.setServerClock(0, 0);
-      m.setServerClock(1, skew - error);
-      m.activate(0, 0);
-      const b: Server = { ...A, skew, phase: 37 };
-      const out: DeliveredChange[] = [];
-      for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000)) out.push(...m.observe(0, [e.change], e.at, false));
-      out.push(...m.activate(1, 3800));
-      const queue = stream(b, 1, 20, 38).map((e) => e.change);
-      out.push(...m.observe(1, queue.slice(0, 7), 3850, false));
-      out.push(...m.observe(1, queue.slice(7), 4050, false));
-      for (const e of stream(b, 1, 39, 60)) out.push(...m.observe(1, [e.change], e.at + 300, false));
+      const out = warmSampling({ skew, clockError: error, phase: 37, liveDelay: 300, flush: (m, queue) => [...m.observe(1, queue.slice(0, 7), 3850, false), ...m.observe(1, queue.slice(7), 4050, false)] });
       assertExactlyOnce(out, 10, 60);
     }
   });
@@ -183,18 +176,10 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     // secondary's flushed queue brought it at the end of one publish and ticks 28.. in the next.
     // Tick 27 made the item pass directly, and ticks 28 and 29 came out twice.
     for (const [skew, error] of [[-5000, 0], [5000, 0], [0, 0], [-5000, 150], [-5000, -150]]) {
-      const m = merge();
-      m.setServerClock(0, 0);
-      m.setServerClock(1, skew - error);
-      m.activate(0, 0);
-      const b: Server = { ...A, skew, phase: 37 };
-      const out: DeliveredChange[] = [];
-      for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000 && x.change.value !== 27)) out.push(...m.observe(0, [e.change], e.at, false));
-      out.push(...m.activate(1, 3800));
-      const queue = stream(b, 1, 20, 38).map((e) => e.change);
-      out.push(...m.observe(1, queue.filter((c) => (c.value as number) <= 27), 3850, false));
-      out.push(...m.observe(1, queue.filter((c) => (c.value as number) > 27), 3853, false));
-      for (const e of stream(b, 1, 39, 60)) out.push(...m.observe(1, [e.change], e.at + 300, false));
+      const out = warmSampling({
+        skew, clockError: error, phase: 37, liveDelay: 300, skipped: 27,
+        flush: (m, queue) => [...m.observe(1, queue.filter((c) => (c.value as number) <= 27), 3850, false), ...m.observe(1, queue.filter((c) => (c.value as number) > 27), 3853, false)],
+      });
       const values = out.map((d) => d.value as number);
       const late = values.indexOf(27);
       assert.ok(late > 0 && out[late].server === 'secondary', `tick 27 delivered from the secondary: ${values.join(' ')} (skew ${skew}, error ${error})`);
@@ -209,18 +194,10 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     // Seen in the bench: the flush came 2.2 s after the decision, 13 ms before a 2.25 s align
     // window ended; its later publishes passed directly: 4 496 values twice.
     for (const skew of [-5000, 5000, 0]) {
-      const m = new Merge({ channels: ['primary', 'secondary'], bufferSize: 10_000, coarseWindowMs: 300, alignWindowMs: 2000 });
-      m.setServerClock(0, 0);
-      m.setServerClock(1, skew);
-      m.activate(0, 0);
-      const b: Server = { ...A, skew, phase: 37 };
-      const out: DeliveredChange[] = [];
-      for (const e of stream(A, 0, 10, 60).filter((x) => x.at < 3000)) out.push(...m.observe(0, [e.change], e.at, false));
-      out.push(...m.activate(1, 3800));
-      const queue = stream(b, 1, 20, 60).filter((e) => e.at < 6000).map((e) => e.change);
-      out.push(...m.observe(1, queue.slice(0, 5), 5790, false));
-      out.push(...m.observe(1, queue.slice(5), 5810, false));
-      for (const e of stream(b, 1, 39, 60).filter((x) => x.at >= 6000)) out.push(...m.observe(1, [e.change], e.at, false));
+      const out = warmSampling({
+        skew, clockError: 0, phase: 37, alignWindowMs: 2000, queueTo: 59, liveFrom: 60,
+        flush: (m, queue) => [...m.observe(1, queue.slice(0, 5), 5790, false), ...m.observe(1, queue.slice(5), 5810, false)],
+      });
       assertExactlyOnce(out, 10, 60);
     }
   });
