@@ -39,8 +39,8 @@ function demo(pPort = 4840, sPort = 4841) {
   const condDebug = { ...debug(t.id, 830, 420, 'condition fired / cleared'), id: condDebugId };
   const statusTable = table(gPair, 830, 270, 'Pairs', 1, [col('pair', 'Pair'), col('mode', 'Mode'), col('active', 'Active'), col('primary', 'Primary'), col('secondary', 'Secondary'), col('serviceLevel', 'ServiceLevel'), col('failovers', 'Failovers'), col('lastSwitch', 'Last switch'), col('lastEvent', 'Last event')], 0);
   const eventsTable = table(gEvents, 830, 320, 'Event log', 1, [col('time', 'Time'), col('pair', 'Pair'), col('kind', 'Event'), col('servers', 'Server'), col('reason', 'Reason'), col('duration', 'Duration')], 10);
-  const mails = debug(t.id, 830, 200, 'e-mail ready events', true, 'false');
-  const mailer = email(t.id, 1130, 200);
+  const mails = debug(t.id, 830, 225, 'e-mail ready events', true, 'false');
+  const mailer = email(t.id, 1130, 225);
   const activeText = text(gPair, 830, 360, 'Active server', 2, { format: '{{msg.payload}}' });
   const activeOf = { id: id('chg'), type: 'change', z: t.id, name: 'active server', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$count(payload) > 0 ? (payload[0].active & " (" & payload[0].mode & ", " & payload[0].failovers & (payload[0].failovers = 1 ? " failover)" : " failovers)")) : "no pair"', tot: 'jsonata' }], x: 620, y: 360, wires: [[activeText.id]] };
   const diag = { id: id('diag'), type: 'redundancy-diagnostics', z: t.id, name: 'diagnostics', pairs: '', kinds: [], severities: [], maxEvents: 1000, persist: true, subject: '', body: '', rateLimit: 10, rateWindow: 60000, listSize: 30, x: 380, y: 280, wires: [[mails.id, mailer.id], [statusTable.id, activeOf.id], [eventsTable.id]] };
@@ -51,7 +51,7 @@ function demo(pPort = 4840, sPort = 4841) {
     comment(t.id, 180, 40, 'Redundancy demo: open /dashboard/redundancy', 'Press "Fail primary" on the dashboard: the pair switches to the secondary and the values keep coming (msg.server tells where they come from). "Restore primary" brings it back; the pair returns to it after the 10 s hold-off. "Primary device link lost" keeps the primary server up but marks its device link bad: the failover condition switches to the secondary. The event log shows every transition with its reason and duration.'),
     src, route, withServer, counterText, sineChart, walkChart, p,
     diag, refresh, statusTable, eventsTable, mails, mailer, activeOf, activeText,
-    comment(t.id, 1170, 240, 'E-mail: set the SMTP server, then enable', 'The e-mail node ships disabled so the flow deploys without a mail server. Open it, set server, port and login, enable it (the button at the bottom of its dialog) and deploy: every event that passes the diagnostics filter (and its rate limit) is mailed. The debug node shows the same messages meanwhile.'),
+    comment(t.id, 1170, 265, 'E-mail: set the SMTP server, then enable', 'The e-mail node ships disabled so the flow deploys without a mail server. Open it, set server, port and login, enable it (the button at the bottom of its dialog) and deploy: every event that passes the diagnostics filter (and its rate limit) is mailed. The debug node shows the same messages meanwhile.'),
     cond, condDebug,
     button(gControl, 780, 520, 'Fail primary (crash)', 'crash', 1, simP.id, '#c62828'),
     button(gControl, 780, 560, 'Restore primary', 'restart', 2, simP.id, '#2e7d32'),
