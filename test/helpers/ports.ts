@@ -18,6 +18,11 @@ function ephemeralStart(): number {
 
 const LOW = 10_000;
 const HIGH = ephemeralStart() - 1;
+/**
+ * Ports that fetch() (undici, the WHATWG "bad port" list) and Chromium refuse to connect to, in the
+ * range drawn from: a Node-RED on 10080 never answers a test's fetch or browser (seen in CI).
+ */
+const REFUSED_BY_CLIENTS = new Set([10080]);
 
 function canListen(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -31,7 +36,7 @@ function canListen(port: number, host: string): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
-    if (handedOut.has(port)) continue;
+    if (handedOut.has(port) || REFUSED_BY_CLIENTS.has(port)) continue;
     // node-opcua listens on all interfaces: check both.
     if ((await canListen(port, '127.0.0.1')) && (await canListen(port, '::').catch(() => true))) {
       handedOut.add(port);
