@@ -481,8 +481,7 @@ export class Merge {
     const out: DeliveredChange[] = [];
     if (this.alignStartsWithData) {
       this.alignStartsWithData = false;
-      this.alignUntil = Infinity;
-    this.alignStartsWithData = true;
+      this.alignUntil = now + this.opts.alignWindowMs;
     }
     const aligning = now <= this.alignUntil;
     const name = this.names[channel];

@@ -202,6 +202,19 @@ describe('merge on real clocks (pure, simulated servers)', function () {
     }
   });
 
+  it('the alignment ends with its window: afterwards a bit toggling back to a value the previous channel delivered is a new change', function () {
+    const m = new Merge({ channels: ['primary', 'secondary'], bufferSize: 10_000, coarseWindowMs: 300, alignWindowMs: 500 });
+    m.activate(0, 0);
+    const bit = (value: number, ts: number): DataChange => ({ item: 'bit', value, statusCode: 'Good', good: true, quality: 'good', sourceTimestamp: ts });
+    assert.equal(m.observe(0, [bit(1, 1000)], 1005, false).length, 1);
+    assert.equal(m.observe(0, [bit(0, 1100)], 1105, false).length, 1);
+    m.activate(1, 1200);
+    assert.deepEqual(m.observe(1, [bit(0, 1100)], 1250, false), [], 'the current value again: not delivered');
+    // The window (500 ms from the first data) is over: the bit going to 1 is news, although the
+    // primary delivered a 1 mapped 295 ms earlier (within the match window).
+    assert.deepEqual(m.observe(1, [bit(1, 1150)], 1800, false).map((d) => d.value), [1]);
+  });
+
   it('hot: an active channel whose first values came 490 ms late (a slow start) leaves no standby change stuck for a replay', function () {
     // The primary's first values come 400 ms late (start-up on a busy machine), then 2 ms late: its
     // offset drops by ~400 ms. The standby, matched against the early time line, must follow it, or
