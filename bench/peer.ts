@@ -16,8 +16,7 @@ import { StandbyWrite } from '../lib/peer/standby-write';
 import { MOSQUITTO, Mosquitto } from '../test/helpers/mosquitto';
 import { type LinkState, type Pair, type PairTiming, linkState, startPair } from '../test/helpers/peer-pair';
 import { freePort } from '../test/helpers/ports';
-import { percentile, round, sleep } from './stats';
-import { until as untilEvery } from '../test/helpers/wait';
+import { percentile, round, sleep, until as untilEvery } from './stats';
 
 /** Polled every 25 ms: the replication rate ends at the probe that sees the last write. */
 const until = (what: string, timeoutMs: number, check: () => Promise<boolean>) => untilEvery(what, timeoutMs, check, undefined, 25);

@@ -163,38 +163,29 @@ export async function runThroughput(nr: EmbeddedNodeRed, items: number, sampling
         const m = await measure(() => nr.sink.count, nr.sink, warmupMs, windowMs);
         measured[k].push(m);
         ratios[k].push(m.cpuPer100k / base.cpuPer100k);
-        if (mode === 'hot' && both.length > round_) toBoth[k].push(m.cpuPer100k / both[round_].cpuPer100k);
+        if (mode === 'hot') toBoth[k].push(m.cpuPer100k / both[round_].cpuPer100k);
         await nr.deploy([]);
       }
     }
   } finally {
     await Promise.allSettled([primary.kill('SIGKILL'), secondary.kill('SIGKILL')]);
   }
-  const b = { rate: summary(direct.map((m) => m.changesPerS), 0), cpu: summary(direct.map((m) => m.cpuPer100k), 3), p99: summary(direct.map((m) => m.p99), 0) };
-  const rows: ThroughputRow[] = [
-    {
-      mode: 'direct', items, sampling_ms: samplingMs, output: 'client', runs: direct.length, changes_per_s: b.rate.median, cpu_s_per_100k: b.cpu.median, cpu_spread: b.cpu.spread,
-      baseline_cpu_s_per_100k: b.cpu.median, ratio: 1, ratio_spread: '', p99_delay_ms: b.p99.median, baseline_p99_delay_ms: b.p99.median,
-    },
-  ];
-  if (both.length > 0) {
-    const cpu = summary(both.map((m) => m.cpuPer100k), 3);
-    const ratio = summary(bothRatios, 2);
-    rows.push({
-      mode: 'direct-both', items, sampling_ms: samplingMs, output: 'client', runs: both.length, changes_per_s: summary(both.map((m) => m.changesPerS), 0).median, cpu_s_per_100k: cpu.median, cpu_spread: cpu.spread,
-      baseline_cpu_s_per_100k: b.cpu.median, ratio: ratio.median, ratio_spread: ratio.spread, p99_delay_ms: summary(both.map((m) => m.p99), 0).median, baseline_p99_delay_ms: b.p99.median,
-    });
-  }
-  configs.forEach(({ mode, output }, k) => {
-    const cpu = summary(measured[k].map((m) => m.cpuPer100k), 3);
-    const ratio = summary(ratios[k], 2);
-    rows.push({
-      mode, items, sampling_ms: samplingMs, output: output === 'change' ? 'per-change' : 'batched', runs: measured[k].length,
-      changes_per_s: summary(measured[k].map((m) => m.changesPerS), 0).median, cpu_s_per_100k: cpu.median, cpu_spread: cpu.spread,
-      baseline_cpu_s_per_100k: b.cpu.median, ratio: ratio.median, ratio_spread: ratio.spread,
-      p99_delay_ms: summary(measured[k].map((m) => m.p99), 0).median, baseline_p99_delay_ms: b.p99.median,
-      ...(toBoth[k].length > 0 ? { ratio_to_both: summary(toBoth[k], 2).median, ratio_to_both_spread: summary(toBoth[k], 2).spread } : {}),
-    });
-  });
+  const base = summary(direct.map((m) => m.cpuPer100k), 3).median;
+  const baseP99 = summary(direct.map((m) => m.p99), 0).median;
+  /** One row: medians over the rounds, with their spreads; ratios are taken within each round. */
+  const row = (mode: ThroughputRow['mode'], output: ThroughputRow['output'], list: Measured[], ratioList: number[], toBothList: number[] = []): ThroughputRow => {
+    const cpu = summary(list.map((m) => m.cpuPer100k), 3);
+    const ratio = summary(ratioList, 2);
+    const toBothSummary = summary(toBothList, 2);
+    return {
+      mode, items, sampling_ms: samplingMs, output, runs: list.length, changes_per_s: summary(list.map((m) => m.changesPerS), 0).median,
+      cpu_s_per_100k: cpu.median, cpu_spread: cpu.spread, baseline_cpu_s_per_100k: base, ratio: ratio.median, ratio_spread: ratio.spread,
+      p99_delay_ms: summary(list.map((m) => m.p99), 0).median, baseline_p99_delay_ms: baseP99,
+      ...(toBothList.length > 0 ? { ratio_to_both: toBothSummary.median, ratio_to_both_spread: toBothSummary.spread } : {}),
+    };
+  };
+  const rows = [{ ...row('direct', 'client', direct, []), ratio: 1, ratio_spread: '' }];
+  if (both.length > 0) rows.push(row('direct-both', 'client', both, bothRatios));
+  configs.forEach(({ mode, output }, k) => rows.push(row(mode, output === 'change' ? 'per-change' : 'batched', measured[k], ratios[k], toBoth[k])));
   return rows;
 }
