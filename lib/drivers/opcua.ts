@@ -116,19 +116,13 @@ export function variantValue(v: Variant | undefined): unknown {
 
 /** Status code names by value: the name lookup is not free, and 10 000 changes/s repeat a few. */
 const statusNames = new Map<number, { name: string; good: boolean; quality: Quality }>();
-let lastCode: unknown;
-let lastStatus: { name: string; good: boolean; quality: Quality } | undefined;
 function statusOf(sc: { value: number; name: string; isGood(): boolean; isBad(): boolean }): { name: string; good: boolean; quality: Quality } {
-  // node-opcua decodes a known status code to its one constant object: the last one answers most changes.
-  if (sc === lastCode && lastStatus) return lastStatus;
   let s = statusNames.get(sc.value);
   if (!s) {
     const good = sc.isGood();
     s = { name: sc.name, good, quality: good ? 'good' : sc.isBad() ? 'bad' : 'uncertain' };
     statusNames.set(sc.value, s);
   }
-  lastCode = sc;
-  lastStatus = s;
   return s;
 }
 
