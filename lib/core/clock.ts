@@ -89,7 +89,7 @@ export function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number, message:
     throw clock.now() >= deadline ? new Error(message) : err;
   });
   const expiry = new Promise<never>((_, reject) => {
-    let due = clock.now() + ms;
+    let due = deadline;
     let extended = false;
     let turned = false;
     const fire = (): void => {
