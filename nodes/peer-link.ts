@@ -8,7 +8,7 @@ import { pairHub } from '../lib/core/hub';
 import type { DutyStatus, PeerLinkStatus } from '../lib/peer/api';
 import { MAX_PEER_REQUEST_BYTES, PEER_PATH, PeerLink } from '../lib/peer/link';
 import { translator } from './common/i18n';
-import type { NodeDef, RedAPI } from './common/node-red';
+import { type NodeDef, type RedAPI, userDirOf } from './common/node-red';
 import { type PeerLinkNode, type PeerLinkUser, parsePeerLinkConfig } from './common/peer-config';
 
 interface Req {
@@ -42,7 +42,7 @@ export = function registerPeerLink(RED: RedAPI): void {
       const options = parsePeerLinkConfig(def, node.credentials ?? {});
       const other = links.get(options.name);
       if (other && other.nodeId !== node.id) throw new Error(t('peer-link.errors.duplicate', { name: options.name }));
-      const l = new PeerLink({ ...options, stateDir: RED.settings.userDir });
+      const l = new PeerLink({ ...options, stateDir: userDirOf(RED) });
       link = l;
       links.set(options.name, { nodeId: node.id, link: l });
       node.link = l;

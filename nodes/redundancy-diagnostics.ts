@@ -15,7 +15,7 @@ import { diagnosticsLabel } from '../lib/rules/labels';
 import { EVENT_KINDS, type PairStatus, type RedundancyEvent, type RedundancyEventKind, type Severity } from '../lib/core/types';
 import { SqliteEventStore } from '../lib/store/sqlite-event-store';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, boolProp, numberProp, reportConfigError, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, boolProp, numberProp, reportConfigError, statusSetter, userDirOf } from './common/node-red';
 
 interface DiagnosticsNode extends Node {
   eventLog?: EventLog;
@@ -105,8 +105,8 @@ export = function registerDiagnostics(RED: RedAPI): void {
     const filter: EventFilter = { pairs: pairs.length ? pairs : undefined, kinds: kinds.length ? kinds : undefined, severities: severities.length ? severities : undefined };
     let log: EventLog;
     try {
-      const dir = (def.storeDir as string | undefined) || RED.settings.userDir;
-      const store = persist && dir ? new SqliteEventStore(join(dir, `redundancy-events-${node.id.replace(/[^\w.-]/g, '_')}.sqlite`)) : undefined;
+      const dir = (def.storeDir as string | undefined) || userDirOf(RED);
+      const store = persist ? new SqliteEventStore(join(dir, `redundancy-events-${node.id.replace(/[^\w.-]/g, '_')}.sqlite`)) : undefined;
       log = new EventLog({ maxEvents, store });
     } catch (err) {
       node.error(t('redundancy-diagnostics.errors.store', { error: errorText(err) }));

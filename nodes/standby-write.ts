@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { StandbyStore } from '../lib/peer/standby-store';
 import { StandbyWrite, type StandbyWriteStatus } from '../lib/peer/standby-write';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, reportConfigError, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, reportConfigError, statusSetter, userDirOf } from './common/node-red';
 import type { PeerLinkNode, PeerLinkUser } from './common/peer-config';
 import { hlcWallClock } from './common/peer-status';
 
@@ -28,11 +28,10 @@ export = function registerStandbyWrite(RED: RedAPI): void {
     if (!linkNode) problems.push(t('standby-write.errors.noLink'));
     else if (linkNode.configError) problems.push(linkNode.configError);
     if (!/^[\w.-]{1,64}$/.test(storeName)) problems.push(t('standby-write.errors.store', { name: storeName }));
-    const dir = (def.storeDir as string | undefined) || RED.settings.userDir;
-    if (!dir) problems.push(t('standby-write.errors.noDir'));
+    const dir = (def.storeDir as string | undefined) || userDirOf(RED);
     const link = linkNode?.link;
     let sw: StandbyWrite | undefined;
-    if (problems.length === 0 && link && dir) {
+    if (problems.length === 0 && link) {
       try {
         const store = new StandbyStore(join(dir, `redundancy-standby-${storeName}.sqlite`), link.instanceId, hlcWallClock());
         sw = new StandbyWrite(link, store, storeName, 1000);

@@ -1,4 +1,7 @@
 // Running flows in the real Node-RED runtime (node-red-node-test-helper) and waiting on them.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
@@ -25,7 +28,25 @@ export function collect(nodeId: string): Msg[] {
   return received;
 }
 
+// The runtime's user dir: without one the nodes keep their files in Node-RED's default ~/.node-red
+// (lib/core/user-dir.ts), so every start gets a folder of this process's own (one temporary folder,
+// removed when the process ends) unless the test gave its own (helper.settings({ userDir })) and
+// it still exists (a test's folder is removed after it; the next file's runtime must not write there).
+let testUserDir: string | undefined;
+
+function ensureUserDir(): void {
+  const current = (helper.settings() as { userDir?: string }).userDir;
+  if (current && current !== testUserDir && existsSync(current)) return;
+  if (!testUserDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'redundancy-test-userdir-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    testUserDir = dir;
+  }
+  helper.settings({ ...helper.settings(), userDir: testUserDir });
+}
+
 export function startServer(): Promise<void> {
+  ensureUserDir();
   return new Promise((resolve) => helper.startServer(resolve));
 }
 
