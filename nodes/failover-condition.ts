@@ -6,12 +6,12 @@ import { ConditionMonitor, type ConditionSpec, conditionProblems } from '../lib/
 import { conditionLabel } from '../lib/rules/conditions';
 import { conditionNodeLabel } from '../lib/rules/labels';
 import { checkNumber } from '../lib/rules/numbers';
-import { listText, plural, shortText } from '../lib/rules/text';
+import { listText, plural } from '../lib/rules/text';
 import { realClock } from '../lib/core/clock';
 import { errorText } from '../lib/core/pair';
 import { type DataChange, type PairStatus, type ServerRole, pinnedChannel } from '../lib/core/types';
 import { translator } from './common/i18n';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, refuseInput, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 
 /** How often conditions are re-judged when no data arrives (stale detection needs a clock). */
@@ -45,8 +45,7 @@ export = function registerFailoverCondition(RED: RedAPI): void {
     if (!pairNode?.pair) {
       // The pair logged its own configuration error once; here it is only shown.
       const text = pairNode?.configError ?? t('failover-condition.errors.noPair');
-      node.status({ fill: 'red', shape: 'ring', text: shortText(t('failover-condition.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
-      node.on('input', (_m, _s, done) => done(new Error(text)));
+      refuseInput(node, text, t('failover-condition.status.pairConfig', { error: pairNode?.configSummary ?? text }));
       return;
     }
     // Rows that cannot be evaluated are not armed: each is logged once and shown (yellow); the

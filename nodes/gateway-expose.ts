@@ -8,7 +8,7 @@ import { pairSource } from '../lib/gateway/pair-source';
 import type { GatewayServer, GatewayState } from '../lib/gateway/server';
 import { serviceLevelClass } from '../lib/gateway/service-level';
 import type { GatewayNodeInfo, GatewayUserNode, RedundancyGatewayNode } from './common/gateway-config';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type NodeStatus, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type NodeStatus, type RedAPI, type SendFn, numberProp, refuseInput, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
 import { shorten } from './common/pair-status';
@@ -64,9 +64,14 @@ export = function registerGatewayExpose(RED: RedAPI): void {
     }
     if (!Number.isInteger(mirrorDepth) || mirrorDepth < 1 || mirrorDepth > 10) problems.push(t('gateway-expose.errors.badDepth', { value: String(def.mirrorDepth) }));
     if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > 100_000) problems.push(t('gateway-expose.errors.badMax', { value: String(def.maxNodes) }));
-    if (pairNode?.configError) problems.push(pairNode.configError);
-    if (problems.length > 0 || !gatewayNode || !pairNode?.pair) {
-      reportConfigError(node, problems.join('; ') || t('gateway-expose.errors.noPair'));
+    if (problems.length > 0 || !gatewayNode) {
+      reportConfigError(node, problems.join('; '));
+      return;
+    }
+    if (!pairNode?.pair) {
+      // The pair logged its own configuration error once; here it is only shown.
+      const text = pairNode?.configError ?? t('gateway-expose.errors.noPair');
+      refuseInput(node, text, t('gateway-expose.status.pairConfig', { error: pairNode?.configSummary ?? text }));
       return;
     }
     const pair = pairNode.pair;

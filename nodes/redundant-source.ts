@@ -6,11 +6,10 @@ import type { DeliveredChange, ItemSpec, PairStatus } from '../lib/core/types';
 import { checkSamplingInterval, itemProblems } from '../lib/rules/items';
 import { sourceLabel } from '../lib/rules/labels';
 import { PROTOCOLS } from '../lib/rules/protocols';
-import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, reportConfigError, statusSetter } from './common/node-red';
+import { type DoneFn, type Node, type NodeDef, type NodeMessage, type RedAPI, type SendFn, numberProp, refuseInput, reportConfigError, statusSetter } from './common/node-red';
 import type { PairUser, RedundantPairNode } from './common/pair-config';
 import { translator } from './common/i18n';
 import { pairNodeStatus } from './common/pair-status';
-import { shortText } from '../lib/rules/text';
 
 interface ItemConfig {
   id: string;
@@ -75,8 +74,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
     if (!pairNode?.pair) {
       // The pair logged its own configuration error once; here it is only shown.
       const text = pairNode?.configError ?? t('redundant-source.errors.noPair');
-      node.status({ fill: 'red', shape: 'ring', text: shortText(t('redundant-source.status.pairConfig', { error: pairNode?.configSummary ?? text })) });
-      node.on('input', (_msg, _send, done) => done(new Error(text)));
+      refuseInput(node, text, t('redundant-source.status.pairConfig', { error: pairNode?.configSummary ?? text }));
       return;
     }
     const pair = pairNode.pair;

@@ -101,6 +101,15 @@ export function statusSetter(node: Node): (status: NodeStatus) => void {
  */
 export function reportConfigError(node: Node, text: string, statusText = text): void {
   node.error(text);
-  node.status({ fill: 'red', shape: 'ring', text: shortText(`config: ${statusText}`) });
+  refuseInput(node, text, `config: ${statusText}`);
+}
+
+/**
+ * reportConfigError without the log line, for an error another node has logged already (the
+ * configuration error of the pair a node uses: the pair logs it once, its users only show it): a red
+ * status `status` cut to the status length, and every message fails with the whole `text`.
+ */
+export function refuseInput(node: Node, text: string, status: string): void {
+  node.status({ fill: 'red', shape: 'ring', text: shortText(status) });
   node.on('input', (_msg, _send, done) => done(new Error(text)));
 }

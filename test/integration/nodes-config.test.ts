@@ -160,6 +160,26 @@ describe('redundant-pair and redundant-source: configuration and lifecycle', fun
     await waitFor(() => out.length >= 2, 20_000, 'data over an encrypted channel', () => statusesOf('src'));
   });
 
+  it('gateway-expose on a pair with a configuration error: the pair logs it once; the node shows it and refuses messages without logging it again', async function () {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const modules = [pairModule, require('../../nodes/redundancy-gateway'), require('../../nodes/gateway-expose')];
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    await loadFlow(modules, [
+      opcuaPairDef('bad', 'bad-pair', 'http://not-opc-ua', secondary.endpointUrl),
+      // A gateway that does not start (nobody could log in): the expose node has a gateway node, no server is opened.
+      { id: 'gw', type: 'redundancy-gateway', port: await freePort(), allowAnonymous: false, users: [] },
+      { id: 'expose', type: 'gateway-expose', gateway: 'gw', pair: 'bad', items: [{ id: SIM_ITEMS.counter }], wires: [[]] },
+    ]);
+    const status = lastStatus('expose');
+    assert.deepEqual([status?.fill, status?.shape], ['red', 'ring']);
+    assert.equal(status?.text, 'pair config: primary endpoint (see the log)');
+    const pairErrors = () => loggedErrors().filter((e) => e.includes('not-opc-ua'));
+    assert.equal(pairErrors().length, 1, `the pair's error is logged once, not again by its users:\n${loggedErrors().join('\n')}`);
+    helper.getNode('expose').receive({ topic: 'status' });
+    await waitFor(() => pairErrors().length === 2, 2000, 'the message refused with the pair\'s error', () => loggedErrors());
+    assert.match(pairErrors()[1], /^Error: .*primary endpoint: "http:\/\/not-opc-ua" uses http:\/\//);
+  });
+
   it('gateway-expose, duty and standby-write without their config nodes: the shared report (one log line, red "config:" status, every message refused)', async function () {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const modules = [require('../../nodes/gateway-expose'), require('../../nodes/duty'), require('../../nodes/standby-write')];
