@@ -86,11 +86,6 @@ export class ModbusFailure extends Error {
     return this.exceptionClass === 'item';
   }
 
-  /** The device reports a fault of its own (4, 8): no data, and no proof that it works. */
-  get deviceFailure(): boolean {
-    return this.exceptionClass === 'failure';
-  }
-
   /** The device answered and said nothing against its health (item and busy exceptions): it is alive. */
   get signOfLife(): boolean {
     return this.exceptionClass === 'item' || this.exceptionClass === 'busy';
