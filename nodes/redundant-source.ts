@@ -45,8 +45,6 @@ export = function registerRedundantSource(RED: RedAPI): void {
     const idOf = new Map<string, string>();
     let refused = 0;
     let lastStatus: PairStatus | undefined;
-    /** Endpoints by channel index (the compatible output names the request's unit). */
-    let endpoints: string[] = [];
 
     const problems: string[] = [];
     if (!pairNode) problems.push(t('redundant-source.errors.noPair'));
@@ -78,6 +76,8 @@ export = function registerRedundantSource(RED: RedAPI): void {
       return;
     }
     const pair = pairNode.pair;
+    // The compatible output's fields by channel index (each endpoint names the request's unit).
+    const compatFields = compat ? pair.status().channels.map((c) => compat.fields(c.endpoint)) : [];
     // Valid but probably not meant (Modbus: two items reading the same registers differently, a
     // Modicon reference typed as a protocol address): logged once, shown on the status.
     const warnings = pairNode.itemWarnings?.(items.map((i) => i.id)) ?? [];
@@ -86,7 +86,6 @@ export = function registerRedundantSource(RED: RedAPI): void {
     const setStatus = statusSetter(node);
     const showStatus = (status: PairStatus) => {
       lastStatus = status;
-      endpoints = status.channels.map((c) => c.endpoint);
       const s = pairNodeStatus(status, pairNode.warning);
       // Items the active channel refuses now (those of this node only; they may work again).
       refused = status.active ? pair.refusedItems(status.active).filter((e) => topicOf.has(e.id)).length : 0;
@@ -119,7 +118,7 @@ export = function registerRedundantSource(RED: RedAPI): void {
           if (topic === undefined) continue;
           node.send({
             topic,
-            ...compat.fields(c, endpoints[c.channel]),
+            ...compatFields[c.channel](c),
             sendingNodeId: node.id,
             item: c.item,
             statusCode: c.statusCode,

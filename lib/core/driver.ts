@@ -220,10 +220,10 @@ export interface DriverFactory<Options = unknown> {
   itemWarnings?(ids: string[], endpoints: string[]): string[];
   /**
    * A message shape of another package's nodes that a source can give instead of its own, so users
-   * can swap one for the other (Modbus: node-red-contrib-modbus's read node). `fields` are merged
-   * into the message of one change.
+   * can swap one for the other (Modbus: node-red-contrib-modbus's read node). `fields(endpoint)`,
+   * made once per channel of a pair, gives the fields merged into the message of one change from it.
    */
-  compatOutput?: { key: string; label: string; fields(change: DataChange, endpoint?: string): Record<string, unknown> };
+  compatOutput?: { key: string; label: string; fields(endpoint: string | undefined): (change: DataChange) => Record<string, unknown> };
   /**
    * The protocol's own settings from a redundant-pair config node (its properties and credentials):
    * the options to create drivers with, or every problem found (one message each).

@@ -411,7 +411,7 @@ export const modbusDriverFactory: DriverFactory<ModbusOptions> = {
   compatOutput: {
     key: 'modbus-read',
     label: 'as node-red-contrib-modbus read',
-    fields: (change, endpoint?: string) => contribReadFields(change, endpoint) as unknown as Record<string, unknown>,
+    fields: contribReadFields,
   },
   parseOptions(props) {
     return parseModbusOptions(props);

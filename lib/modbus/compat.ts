@@ -8,12 +8,13 @@ import { CodecError, encodeBits, encodeRegisters } from './codec';
 import { READ_FC } from './planner';
 import { type ModbusItem, parseEndpoint, parseItem } from '../rules/modbus';
 
-export interface ContribReadFields {
+// A type, not an interface: it is a Record<string, unknown> (the driver's compatOutput fields).
+export type ContribReadFields = {
   payload: unknown[];
   responseBuffer?: { data: number[] | boolean[]; buffer: Buffer };
   input: { topic?: string; payload: { unitid: number; fc: number; address: number; quantity: number } };
   error?: { message: string };
-}
+};
 
 const parsed = new Map<string, ModbusItem | undefined>();
 
@@ -24,21 +25,6 @@ function itemOf(id: string): ModbusItem | undefined {
     parsed.set(id, r.ok ? r.value : undefined);
   }
   return parsed.get(id);
-}
-
-const endpointUnits = new Map<string, number>();
-
-/** An endpoint's unit id (1 without one), parsed once per endpoint: this runs for every change. */
-function unitOf(endpoint: string | undefined): number {
-  if (!endpoint) return 1;
-  let unit = endpointUnits.get(endpoint);
-  if (unit === undefined) {
-    const ep = parseEndpoint(endpoint);
-    unit = ep.ok ? ep.value.unit : 1;
-    if (endpointUnits.size >= 1000) endpointUnits.clear();
-    endpointUnits.set(endpoint, unit);
-  }
-  return unit;
 }
 
 /** The registers or bits of a value as the device holds them (re-encoded from the decoded value). */
@@ -62,18 +48,25 @@ function rawOf(item: ModbusItem, value: unknown): { data: number[] | boolean[]; 
   }
 }
 
-/** The fields of a read node's message for one change of a Modbus item (unit from the endpoint when the item has none). */
-export function contribReadFields(change: DataChange, endpoint?: string): ContribReadFields {
-  const item = itemOf(change.item);
-  const unit = item?.unit ?? unitOf(endpoint);
-  const input = {
-    topic: change.item,
-    payload: item ? { unitid: unit, fc: READ_FC[item.area], address: item.address, quantity: item.span } : { unitid: unit, fc: 0, address: 0, quantity: 0 },
+/**
+ * The fields of a read node's message for the changes from one endpoint (one channel of a pair):
+ * its unit id (1 without one; an item's own unit comes first) is parsed here, once, not per change.
+ */
+export function contribReadFields(endpoint: string | undefined): (change: DataChange) => ContribReadFields {
+  const ep = endpoint ? parseEndpoint(endpoint) : undefined;
+  const endpointUnit = ep?.ok ? ep.value.unit : 1;
+  return (change) => {
+    const item = itemOf(change.item);
+    const unit = item?.unit ?? endpointUnit;
+    const input = {
+      topic: change.item,
+      payload: item ? { unitid: unit, fc: READ_FC[item.area], address: item.address, quantity: item.span } : { unitid: unit, fc: 0, address: 0, quantity: 0 },
+    };
+    if (!change.good || change.value === null || change.value === undefined) {
+      return { payload: [], input, error: { message: change.detail ?? change.statusCode } };
+    }
+    const payload = Array.isArray(change.value) ? change.value : [change.value];
+    const raw = item ? rawOf(item, change.value) : undefined;
+    return raw ? { payload, responseBuffer: raw, input } : { payload, input };
   };
-  if (!change.good || change.value === null || change.value === undefined) {
-    return { payload: [], input, error: { message: change.detail ?? change.statusCode } };
-  }
-  const payload = Array.isArray(change.value) ? change.value : [change.value];
-  const raw = item ? rawOf(item, change.value) : undefined;
-  return raw ? { payload, responseBuffer: raw, input } : { payload, input };
 }
