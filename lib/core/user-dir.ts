@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** Node-RED's default user dir. */
-export function defaultUserDir(): string {
+function defaultUserDir(): string {
   return join(homedir(), '.node-red');
 }
 

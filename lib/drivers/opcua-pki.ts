@@ -24,7 +24,7 @@ import { resolveUserDir } from '../core/user-dir';
 export const CLIENT_APPLICATION_NAME = 'node-red-contrib-redundancy';
 
 /** `<userDir>/node-red-contrib-redundancy/pki`: the package's certificate stores (user dir: see core/user-dir.ts). */
-export function pkiRoot(userDir: string | undefined): string {
+function pkiRoot(userDir: string | undefined): string {
   return join(resolveUserDir(userDir), 'node-red-contrib-redundancy', 'pki');
 }
 
@@ -242,7 +242,7 @@ export async function rejectedCertificate(userDir: string | undefined, thumbprin
  */
 export async function gatewayCertificateManager(folder: string, acceptAll?: boolean): Promise<OPCUACertificateManager> {
   const manager = await storeManager(folder);
-  if (acceptAll !== undefined) (manager as unknown as { automaticallyAcceptUnknownCertificate: boolean }).automaticallyAcceptUnknownCertificate = acceptAll;
+  if (acceptAll !== undefined) manager.automaticallyAcceptUnknownCertificate = acceptAll;
   return manager;
 }
 

@@ -13,7 +13,7 @@ interface Request {
 }
 
 /** How long a command waits for its answer unless told otherwise (room for a loaded machine). */
-export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 /** The parent's handle on a child process: commands as calls (each bounded), a crash, a clean close. */
 export class IpcChild<Command extends string> {

@@ -2,7 +2,7 @@
 // lib/sim/child-ipc.ts): what a plant's HMI or historian would do to the gateway, with nothing of the
 // gateway's code in that process.
 import { join } from 'node:path';
-import { DEFAULT_CALL_TIMEOUT_MS, IpcChild } from '../../lib/sim/child-ipc';
+import { IpcChild } from '../../lib/sim/child-ipc';
 import type { ConnectOptions, UaClientCommand } from './ua-client-child';
 
 export type { ConnectOptions };
@@ -20,10 +20,10 @@ export interface BenchReport {
 }
 
 export class UaClientProcess extends IpcChild<UaClientCommand> {
-  /** Starts the client process; each command then waits at most `callTimeoutMs` for its answer. */
-  static async start(timeoutMs = 30_000, callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<UaClientProcess> {
+  /** Starts the client process (each command waits for its answer as long as IpcChild's default). */
+  static async start(timeoutMs = 30_000): Promise<UaClientProcess> {
     const { child } = await IpcChild.fork(join(__dirname, 'ua-client-child.js'), {}, 'OPC UA client', timeoutMs);
-    return new UaClientProcess(child, 'OPC UA client', callTimeoutMs);
+    return new UaClientProcess(child, 'OPC UA client');
   }
 
   connect(options: ConnectOptions): Promise<number> {
