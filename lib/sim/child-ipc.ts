@@ -15,18 +15,27 @@ interface Request {
 /** How long a command waits for its answer unless told otherwise (room for a loaded machine). */
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
+/** A started child process (IpcChild.fork) and the name it goes by in errors ("simulator", "OPC UA client"). */
+export interface ForkedChild {
+  process: ChildProcess;
+  what: string;
+}
+
 /** The parent's handle on a child process: commands as calls (each bounded), a crash, a clean close. */
 export class IpcChild<Command extends string> {
   private seq = 0;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly exited: Promise<void>;
+  private readonly child: ChildProcess;
+  private readonly what: string;
 
-  /** `what` names the process in errors ("simulator", "OPC UA client"). */
   protected constructor(
-    private readonly child: ChildProcess,
-    private readonly what: string,
+    forked: ForkedChild,
     private readonly callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
   ) {
+    this.child = forked.process;
+    this.what = forked.what;
+    const { child, what } = this;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (msg: { id?: number; result?: unknown; error?: string }) => {
       if (msg.id === undefined) return;
@@ -40,8 +49,8 @@ export class IpcChild<Command extends string> {
     });
   }
 
-  /** Starts `script` (a compiled child entry) and waits for its ready message. */
-  protected static fork<Ready>(script: string, options: unknown, what: string, timeoutMs: number): Promise<{ child: ChildProcess; ready: Ready }> {
+  /** Starts `script` (a compiled child entry), named `what` in errors, and waits for its ready message. */
+  protected static fork<Ready>(script: string, options: unknown, what: string, timeoutMs: number): Promise<{ child: ForkedChild; ready: Ready }> {
     const child = fork(script, [JSON.stringify(options ?? {})], { execPath: process.execPath, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -50,7 +59,7 @@ export class IpcChild<Command extends string> {
       }, timeoutMs);
       child.once('message', (msg: Ready & { ready?: boolean; error?: string }) => {
         clearTimeout(timer);
-        if (msg.ready) resolve({ child, ready: msg });
+        if (msg.ready) resolve({ child: { process: child, what }, ready: msg });
         else {
           child.kill('SIGKILL');
           reject(new Error(`${what} process failed: ${msg.error ?? 'unknown error'}`));

@@ -1,9 +1,8 @@
 // A Modbus simulator in its own process: a crash is a real SIGKILL (sockets reset by the kernel,
 // the serial side's pty end closed), and a benchmark's device does not share the CPU time of the
 // process being measured.
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { IpcChild } from './child-ipc';
+import { type ForkedChild, IpcChild } from './child-ipc';
 import type { ModbusSimCommand } from './modbus-sim-child';
 import type { ExceptionRule, ModbusSimulatorOptions, SimRequest, SimSide, SimWrite } from './modbus-simulator';
 
@@ -16,8 +15,8 @@ export interface SimEndpoints {
 export class ModbusSimulatorProcess extends IpcChild<ModbusSimCommand> {
   readonly endpoints: SimEndpoints;
 
-  private constructor(child: ChildProcess, endpoints: SimEndpoints) {
-    super(child, 'Modbus simulator');
+  private constructor(child: ForkedChild, endpoints: SimEndpoints) {
+    super(child);
     this.endpoints = endpoints;
   }
 

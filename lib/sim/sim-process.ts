@@ -1,15 +1,14 @@
 // An OPC UA simulator in its own process (see child-ipc.ts).
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { IpcChild } from './child-ipc';
+import { type ForkedChild, IpcChild } from './child-ipc';
 import type { SimulatorOptions } from './opcua-simulator';
 import type { SimCommand } from './sim-child';
 
 export class SimulatorProcess extends IpcChild<SimCommand> {
   readonly endpointUrl: string;
 
-  private constructor(child: ChildProcess, endpointUrl: string) {
-    super(child, 'simulator');
+  private constructor(child: ForkedChild, endpointUrl: string) {
+    super(child);
     this.endpointUrl = endpointUrl;
   }
 

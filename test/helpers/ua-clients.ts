@@ -23,7 +23,7 @@ export class UaClientProcess extends IpcChild<UaClientCommand> {
   /** Starts the client process (each command waits for its answer as long as IpcChild's default). */
   static async start(timeoutMs = 30_000): Promise<UaClientProcess> {
     const { child } = await IpcChild.fork(join(__dirname, 'ua-client-child.js'), {}, 'OPC UA client', timeoutMs);
-    return new UaClientProcess(child, 'OPC UA client');
+    return new UaClientProcess(child);
   }
 
   connect(options: ConnectOptions): Promise<number> {

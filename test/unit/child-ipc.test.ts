@@ -8,7 +8,7 @@ import type { IpcTestCommand } from '../helpers/ipc-test-child';
 class TestChild extends IpcChild<IpcTestCommand> {
   static async start(callTimeoutMs?: number): Promise<{ proc: TestChild; ready: { pid: number } }> {
     const { child, ready } = await IpcChild.fork<{ pid: number }>(join(__dirname, '../helpers/ipc-test-child.js'), { greeting: 'hello' }, 'test child', 30_000);
-    return { proc: new TestChild(child, 'test child', callTimeoutMs), ready };
+    return { proc: new TestChild(child, callTimeoutMs), ready };
   }
   close(): Promise<void> {
     return this.closeWith();
