@@ -18,10 +18,10 @@ import { AlarmEngine } from '../lib/alarm/engine';
 import { realClock } from '../lib/core/clock';
 import type { BackfillState } from '../lib/trend/backfill';
 import type { AlarmTrendRow } from './alarm-trend';
-import { type AlarmTrendPair, type Backend, BIG_TAGS, DEFAULT_TIMING, IDS, bigNode, idsOf, loopDelay, resetLoopDelay, startAlarmTrendPair, until } from '../test/helpers/alarm-trend-pair';
+import { type AlarmTrendPair, type Backend, BIG_TAGS, DEFAULT_TIMING, IDS, bigNode, idsOf, loopDelay, resetLoopDelay, startAlarmTrendPair } from '../test/helpers/alarm-trend-pair';
 import { type PairStore, openPairStore } from '../lib/store/pair-store';
 import { type PostgresCluster, findPostgresBin, startPostgres } from '../test/helpers/postgres';
-import { percentile, round, sleep, table } from './stats';
+import { percentile, round, sleep, table, until } from './stats';
 
 const DAY_MS = 86_400_000;
 const name = (x: Backend): AlarmTrendRow['backend'] => (x === 'pg' ? 'postgres' : 'sqlite');

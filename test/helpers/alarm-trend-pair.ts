@@ -26,9 +26,6 @@ import type { Mosquitto } from './mosquitto';
 import { type FlowNode, NodeRedProcess } from './node-red-process';
 import { freePort } from './ports';
 import type { PostgresCluster } from './postgres';
-import { sleep, until } from './wait';
-
-export { until };
 
 export type Backend = 'sqlite' | 'pg';
 export type Side = 'a' | 'b';
@@ -268,7 +265,6 @@ export async function startAlarmTrendPair(cfg: PairConfig): Promise<AlarmTrendPa
   };
 }
 
-/** Polls an async check until it holds; fails with `what` and the detail. */
 export interface LoopDelay {
   p50: number;
   p99: number;

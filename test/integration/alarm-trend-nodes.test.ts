@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { pairHub } from '../../lib/core/hub';
 import type { RedundancyEvent } from '../../lib/core/types';
 import { FakeNetwork } from '../helpers/fake-peer-link';
-import { type Msg, collect, helper, loadFlow, loggedErrors, sleep, startServer, stopServer, waitFor } from '../helpers/flow';
+import { type Msg, collect, helper, loadFlow, loggedErrors, startServer, stopServer, waitFor } from '../helpers/flow';
+import { until } from '../helpers/wait';
 import { peerLinkStandin, standinNetworks } from '../helpers/peer-link-standin';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -158,15 +159,14 @@ describe('alarm-sync and trend-backfill nodes (real runtime, stand-in peer link)
       clearInterval(feeder);
     }
     // The event above may be A's (a loaded machine lets A's own samples go stale too): ask B until
-    // its answer carries a backfilled interval, or give up after 8 s and assert on the last answer.
-    const deadline = Date.now() + 8000;
-    for (;;) {
+    // its answer carries a backfilled interval (8 s at most).
+    const ask = async (): Promise<boolean> => {
       const asked = qB.length;
       helper.getNode('tr-b').receive({ topic: 'query', payload: { tag: 'TT1', from: '-30s', maxPoints: 1000 } });
       await waitFor(() => qB.length > asked, 3000, 'the query result');
-      if ((qB.at(-1)!.backfilled as unknown[]).length > 0 || Date.now() > deadline) break;
-      await sleep(300);
-    }
+      return (qB.at(-1)!.backfilled as unknown[]).length > 0;
+    };
+    await until('an answer of B with a backfilled interval', 8000, ask, async () => qB.at(-1)?.backfilled, 300);
     const q = qB.at(-1)!;
     assert.equal(q.topic, 'TT1');
     assert.equal(q.action, 'replace');

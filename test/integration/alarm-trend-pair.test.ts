@@ -17,12 +17,12 @@ import type { BackfillState } from '../../lib/trend/backfill';
 import type { TrendSample } from '../../lib/trend/types';
 import type { AlarmSyncState } from '../../lib/alarm/sync';
 import {
-  type AlarmTrendPair, type Backend, BIG_TAGS, DEFAULT_TIMING, IDS, LINK_NAME, type Side, bigNode, idsOf, loopDelay, resetLoopDelay, startAlarmTrendPair, until,
+  type AlarmTrendPair, type Backend, BIG_TAGS, DEFAULT_TIMING, IDS, LINK_NAME, type Side, bigNode, idsOf, loopDelay, resetLoopDelay, startAlarmTrendPair,
 } from '../helpers/alarm-trend-pair';
 import { Mosquitto, requireMosquitto } from '../helpers/mosquitto';
 import type { NodeRedProcess } from '../helpers/node-red-process';
 import { type PostgresCluster, findPostgresBin, startPostgres } from '../helpers/postgres';
-import { sleep } from '../helpers/wait';
+import { sleep, until } from '../helpers/wait';
 
 const TIMING = DEFAULT_TIMING;
 const P = TIMING.trendPeriodMs;
