@@ -6,7 +6,6 @@ import { OpcuaDriver, type OpcuaDriverOptions } from './opcua';
 
 export type TemporarySettings = Pick<OpcuaDriverOptions, 'endpointUrl' | 'securityMode' | 'securityPolicy' | 'userName' | 'password' | 'userDir' | 'acceptUnknownCertificates'>;
 
-
 /**
  * Connects with `settings`, runs `work`, closes. Rejects after `timeoutMs` with a message naming
  * the server; the connection is closed then too (at once if it is up, else as soon as the

@@ -349,7 +349,7 @@ export class PairExposure {
       await this.source.write(gv.item, fromVariant(dataValue.value));
       return StatusCodes.Good;
     } catch (err) {
-      return statusCode((err as { statusCode?: string }).statusCode ?? statusOfError(err));
+      return statusCode(statusOfError(err));
     }
   }
 
