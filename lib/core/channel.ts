@@ -59,6 +59,8 @@ export class Channel {
   itemsReady = false;
   /** Consecutive failed connection attempts (only the first of a streak is an event). */
   failures = 0;
+  /** Why the last connection attempt failed (kept while the next attempt runs), until one succeeds. */
+  lastConnectFailure?: string;
   connectedAt?: number;
   unreachableSince?: number;
   /** Start of the current uninterrupted healthy period (promotion hold-off). */
@@ -170,6 +172,7 @@ export class Channel {
       } catch (err) {
         if (gen !== this.generation || this.stopped) return;
         this.failures++;
+        this.lastConnectFailure = errorText(err);
         this.unreachableSince ??= this.opts.clock.now();
         this.setState('down', `connect failed: ${errorText(err)}`);
         this.call('connect failure', () => this.host.connectFailed(this, errorText(err)));
@@ -189,6 +192,7 @@ export class Channel {
       this.lastAlive = now;
       this.dataSince = undefined;
       this.failures = 0;
+      this.lastConnectFailure = undefined;
       this.backoffMs = this.opts.reconnectMinMs;
       this.unreachableSince = undefined;
       this.applied.clear();

@@ -704,7 +704,9 @@ export class RedundantPair extends SafeEmitter<PairEvents> implements ChannelHos
   private endQuietStart(): void {
     this.quietTimer = undefined;
     for (const ch of this.channels) {
-      if (ch.connectedAt === undefined && ch.state === 'down') this.reportConnectFailed(ch, ch.reason.replace(/^connect failed: /, ''));
+      // Down now or already trying again (a secure connect on a busy machine takes a while): the
+      // refusal seen is reported either way, or it never would be (only a streak's first is).
+      if (ch.connectedAt === undefined && ch.lastConnectFailure !== undefined) this.reportConnectFailed(ch, ch.lastConnectFailure);
     }
     this.checkBothDown();
   }

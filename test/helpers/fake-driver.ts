@@ -8,6 +8,8 @@ export class FakeDriver implements ChannelDriver {
   readonly capabilities: DriverCapabilities = { delivery: 'subscription', timestamps: 'source', serviceLevel: true, sampling: true, browse: false };
   listener?: DriverListener;
   connectBehaviour: Behaviour = 'ok';
+  /** Ends a connect hanging now ('hang') with a refusal. */
+  failHungConnect: () => void = () => undefined;
   pingBehaviour: Behaviour = 'ok';
   serviceLevel: number | undefined = 255;
   connected = false;
@@ -37,7 +39,7 @@ export class FakeDriver implements ChannelDriver {
     this.connects++;
     this.calls.push('connect');
     if (this.connectBehaviour === 'fail') throw new Error('ECONNREFUSED');
-    if (this.connectBehaviour === 'hang') return new Promise<void>(() => undefined);
+    if (this.connectBehaviour === 'hang') return new Promise<void>((_, reject) => (this.failHungConnect = () => reject(new Error('ECONNREFUSED'))));
     this.connected = true;
   }
 

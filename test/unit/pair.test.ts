@@ -240,6 +240,21 @@ describe('RedundantPair (core engine, fake time)', () => {
       await r.pair.stop();
     });
 
+    it('a refusal at start is reported when the quiet start ends even if the server is being tried again at that moment', async () => {
+      const r = rig('hot');
+      r.primary.connectBehaviour = 'fail';
+      await started(r);
+      await r.clock.advance(2000);
+      // The next attempt is still running when the quiet start ends (a slow secure connect).
+      r.primary.connectBehaviour = 'hang';
+      await r.clock.advance(3100);
+      assert.equal(r.pair.health('primary').state, 'connecting');
+      const refused = r.events.filter((e) => e.kind === 'connect-failed');
+      assert.deepEqual(refused.map((e) => [e.server, e.reason]), [['primary', 'cannot connect to opc.tcp://p:4840: ECONNREFUSED']]);
+      r.primary.failHungConnect();
+      await r.pair.stop();
+    });
+
     it('the primary down at start: the secondary takes over after the grace, the refusal is reported when the quiet start ends', async () => {
       const r = rig('hot');
       r.primary.connectBehaviour = 'fail';
